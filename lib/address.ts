@@ -1,0 +1,262 @@
+// Strict IP address parsing for the hot path.
+//
+// A scan reads the characters between two indices of a string (so a header is
+// never split or copied) and leaves the numeric address in `parsed`, where the
+// trust matcher reads it. Only what the caller keeps (the canonical text) is
+// ever allocated.
+//
+// IPv4 is four decimal octets without leading zeros; `010.0.0.1`, `1.2.3`,
+// `0x7f.0.0.1` and `167772161` are not addresses. IPv6 follows RFC 4291 text
+// forms as Node's `net.isIP` does (`::` stands for at least one group); zone
+// ids are not accepted.
+
+/** The last address scanned: `family` 4 or 6; an IPv4-mapped IPv6 address is
+ *  reported as family 4 (`v4`), so it matches IPv4 ranges. IPv6 is held as
+ *  four 32-bit words, most significant first. */
+export const parsed = { family: 0, mapped: false, v4: 0, w0: 0, w1: 0, w2: 0, w3: 0 }
+
+const groups = new Uint16Array(8)
+
+function hexValue (c: number): number {
+  if (c >= 48 && c <= 57) return c - 48
+  const l = c | 0x20
+  if (l >= 97 && l <= 102) return l - 87
+  return -1
+}
+
+/** Scans a dotted-quad IPv4 address in text[start, end) into `parsed.v4`. */
+export function scanIPv4 (text: string, start: number, end: number): boolean {
+  let value = 0
+  let octets = 0
+  let i = start
+  while (true) {
+    const first = i
+    let octet = 0
+    while (i < end) {
+      const c = text.charCodeAt(i)
+      if (c < 48 || c > 57) break
+      octet = octet * 10 + (c - 48)
+      i++
+    }
+    const digits = i - first
+    if (digits === 0 || digits > 3 || octet > 255) return false
+    if (digits > 1 && text.charCodeAt(first) === 48) return false
+    value = value * 256 + octet
+    octets++
+    if (octets === 4) break
+    if (i >= end || text.charCodeAt(i) !== 46) return false
+    i++
+  }
+  if (i !== end) return false
+  parsed.family = 4
+  parsed.mapped = false
+  parsed.v4 = value
+  return true
+}
+
+/** Scans an IPv6 address (no brackets, no zone) in text[start, end). */
+export function scanIPv6 (text: string, start: number, end: number): boolean {
+  if (end - start < 2) return false
+  let count = 0
+  let gap = -1
+  let i = start
+  if (text.charCodeAt(i) === 58) {
+    if (text.charCodeAt(i + 1) !== 58) return false
+    gap = 0
+    i += 2
+  }
+  while (i < end) {
+    const first = i
+    let value = 0
+    while (i < end && i - first < 5) {
+      const h = hexValue(text.charCodeAt(i))
+      if (h < 0) break
+      value = value * 16 + h
+      i++
+    }
+    const digits = i - first
+    if (digits === 0 || digits > 4) return false
+    if (i < end && text.charCodeAt(i) === 46) {
+      // Embedded IPv4 in the last 32 bits.
+      if (count > 6 || !scanIPv4(text, first, end)) return false
+      groups[count++] = parsed.v4 >>> 16
+      groups[count++] = parsed.v4 & 0xffff
+      i = end
+      break
+    }
+    if (count === 8) return false
+    groups[count++] = value
+    if (i === end) break
+    if (text.charCodeAt(i) !== 58) return false
+    i++
+    if (i < end && text.charCodeAt(i) === 58) {
+      if (gap >= 0) return false
+      gap = count
+      i++
+    } else if (i === end) {
+      return false
+    }
+  }
+  if (gap < 0) {
+    if (count !== 8) return false
+  } else {
+    if (count > 7) return false
+    const tail = count - gap
+    for (let k = 1; k <= tail; k++) groups[8 - k] = groups[count - k]
+    for (let k = gap; k < 8 - tail; k++) groups[k] = 0
+  }
+  setIPv6FromGroups()
+  return true
+}
+
+function setIPv6FromGroups (): void {
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 &&
+    groups[4] === 0 && groups[5] === 0xffff) {
+    parsed.family = 4
+    parsed.mapped = true
+    parsed.v4 = groups[6] * 65536 + groups[7]
+    return
+  }
+  parsed.family = 6
+  parsed.w0 = (groups[0] * 65536 + groups[1]) >>> 0
+  parsed.w1 = (groups[2] * 65536 + groups[3]) >>> 0
+  parsed.w2 = (groups[4] * 65536 + groups[5]) >>> 0
+  parsed.w3 = (groups[6] * 65536 + groups[7]) >>> 0
+}
+
+/** Scans a bare IPv4 or IPv6 address in text[start, end). */
+export function scanIP (text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 58) return scanIPv6(text, start, end)
+    if (c === 46) return scanIPv4(text, start, end)
+  }
+  return false
+}
+
+/** A port in text[start, end): 1–65535 in decimal without a leading zero; -1 otherwise. */
+export function scanPort (text: string, start: number, end: number): number {
+  const digits = end - start
+  if (digits < 1 || digits > 5 || text.charCodeAt(start) === 48) return -1
+  let port = 0
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 48 || c > 57) return -1
+    port = port * 10 + (c - 48)
+  }
+  return port <= 65535 ? port : -1
+}
+
+function isObfuscatedPort (text: string, start: number, end: number): boolean {
+  // RFC 7239 obfport: "_" 1*(ALPHA / DIGIT / "." / "_" / "-")
+  if (end - start < 2 || text.charCodeAt(start) !== 95) return false
+  for (let i = start + 1; i < end; i++) {
+    const c = text.charCodeAt(i)
+    const l = c | 0x20
+    if (!((l >= 97 && l <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 45)) return false
+  }
+  return true
+}
+
+function validPort (text: string, start: number, end: number, obfuscated: boolean): boolean {
+  return scanPort(text, start, end) > 0 || (obfuscated && isObfuscatedPort(text, start, end))
+}
+
+/** The index of `char` in text[start, end), or -1 (never looks past `end`). */
+function indexIn (text: string, char: number, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === char) return i
+  return -1
+}
+
+/** Where the address of the last `scanEndpoint` starts and ends in its text. */
+export const endpoint = { start: 0, end: 0 }
+
+/**
+ * Scans an address as proxies write it in a list: `203.0.113.7`,
+ * `203.0.113.7:4711`, `2001:db8::1`, `[2001:db8::1]` or `[2001:db8::1]:4711`.
+ * The port is checked and dropped; `obfuscatedPort` also accepts RFC 7239's
+ * `_name` ports. The address span is left in `endpoint`.
+ */
+export function scanEndpoint (text: string, start: number, end: number, obfuscatedPort = false): boolean {
+  if (start >= end) return false
+  if (text.charCodeAt(start) === 91) {
+    const close = indexIn(text, 93, start, end)
+    if (close < 0) return false
+    if (close + 1 < end) {
+      if (text.charCodeAt(close + 1) !== 58 || !validPort(text, close + 2, end, obfuscatedPort)) return false
+    }
+    endpoint.start = start + 1
+    endpoint.end = close
+    return scanIPv6(text, start + 1, close)
+  }
+  const colon = indexIn(text, 58, start, end)
+  if (colon < 0) {
+    endpoint.start = start
+    endpoint.end = end
+    return scanIPv4(text, start, end)
+  }
+  if (indexIn(text, 58, colon + 1, end) >= 0) {
+    endpoint.start = start
+    endpoint.end = end
+    return scanIPv6(text, start, end)
+  }
+  endpoint.start = start
+  endpoint.end = colon
+  return validPort(text, colon + 1, end, obfuscatedPort) && scanIPv4(text, start, colon)
+}
+
+function dotted (v4: number): string {
+  return (v4 >>> 24) + '.' + ((v4 >>> 16) & 255) + '.' + ((v4 >>> 8) & 255) + '.' + (v4 & 255)
+}
+
+/** RFC 5952 text of the IPv6 address just scanned (lowercase, longest zero run compressed). */
+function formatIPv6 (): string {
+  const g = groups
+  let bestStart = -1
+  let bestLength = 1
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue }
+    let j = i
+    while (j < 8 && g[j] === 0) j++
+    if (j - i > bestLength) {
+      bestStart = i
+      bestLength = j - i
+    }
+    i = j
+  }
+  let out = ''
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::'
+      i += bestLength - 1
+      continue
+    }
+    if (out.length > 0 && !out.endsWith(':')) out += ':'
+    out += g[i].toString(16)
+  }
+  return out
+}
+
+/**
+ * The canonical text of the address just scanned from text[start, end):
+ * dotted decimal for IPv4 and IPv4-mapped IPv6, RFC 5952 for IPv6. A strict
+ * IPv4 scan only accepts the canonical spelling, so it is reused as is.
+ */
+export function canonical (text: string, start: number, end: number): string {
+  if (parsed.family === 4) {
+    if (parsed.mapped) return dotted(parsed.v4)
+    return start === 0 && end === text.length ? text : text.slice(start, end)
+  }
+  return formatIPv6()
+}
+
+/** The canonical text of a bare address, or null when `text` is not one. */
+export function parseIP (text: string): string | null {
+  return scanIP(text, 0, text.length) ? canonical(text, 0, text.length) : null
+}
+
+/** The canonical address of a list entry that may carry a port, or null. */
+export function parseEndpoint (text: string, obfuscatedPort = false): string | null {
+  if (!scanEndpoint(text, 0, text.length, obfuscatedPort)) return null
+  return canonical(text, endpoint.start, endpoint.end)
+}

@@ -1,0 +1,159 @@
+// Reading forwarded header values in place: list elements are found by index
+// from the right, hosts, protocols, ports and prefixes are validated without
+// splitting or copying the header.
+
+import { scanIPv6, scanPort } from './address'
+
+export type HeaderValue = string | string[] | undefined
+
+/** One header's value as a string (repeated lines joined as Node joins them). */
+export function headerText (value: HeaderValue): string | undefined {
+  if (typeof value === 'string' || value === undefined) return value
+  return value.join(', ')
+}
+
+/** The span of the list element that ends at `end` (exclusive), without the
+ *  spaces and tabs around it; `span.comma` is the comma before it, or -1. */
+export const span = { start: 0, end: 0, comma: -1 }
+
+function isOWS (c: number): boolean {
+  return c === 32 || c === 9
+}
+
+/** Finds the element of a comma list that ends at `end` and leaves it in `span`. */
+export function previousElement (text: string, end: number): void {
+  let i = end - 1
+  while (i >= 0 && text.charCodeAt(i) !== 44) i--
+  span.comma = i
+  let a = i + 1
+  let b = end
+  while (a < b && isOWS(text.charCodeAt(a))) a++
+  while (b > a && isOWS(text.charCodeAt(b - 1))) b--
+  span.start = a
+  span.end = b
+}
+
+/** Where the host of the last `scanHost` ends, and its port (null when it has none). */
+export const hostPart = { end: 0, port: null as number | null }
+
+// RFC 3986 reg-name: unreserved / pct-encoded / sub-delims
+function isRegNameChar (c: number): boolean {
+  const l = c | 0x20
+  return (l >= 97 && l <= 122) || (c >= 48 && c <= 57) ||
+    c === 45 || c === 46 || c === 95 || c === 126 || // - . _ ~
+    c === 33 || c === 36 || c === 38 || c === 39 || c === 40 || c === 41 || // ! $ & ' ( )
+    c === 42 || c === 43 || c === 44 || c === 59 || c === 61 // * + , ; =
+}
+
+function isHex (c: number): boolean {
+  const l = c | 0x20
+  return (c >= 48 && c <= 57) || (l >= 97 && l <= 102)
+}
+
+function isIPvFuture (text: string, start: number, end: number): boolean {
+  // "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+  if ((text.charCodeAt(start) | 0x20) !== 118) return false
+  let i = start + 1
+  while (i < end && isHex(text.charCodeAt(i))) i++
+  if (i === start + 1 || i >= end - 1 || text.charCodeAt(i) !== 46) return false
+  for (i++; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c !== 58 && !isRegNameChar(c)) return false
+  }
+  return true
+}
+
+/** Validates an RFC 3986 host with an optional port in text[start, end). */
+export function scanHost (text: string, start: number, end: number): boolean {
+  let i = start
+  if (text.charCodeAt(start) === 91) {
+    while (i < end && text.charCodeAt(i) !== 93) i++
+    if (i === end) return false
+    if (!scanIPv6(text, start + 1, i) && !isIPvFuture(text, start + 1, i)) return false
+    i++
+  } else {
+    while (i < end) {
+      const c = text.charCodeAt(i)
+      if (c === 37) {
+        if (i + 2 >= end || !isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2))) return false
+        i += 3
+      } else if (isRegNameChar(c)) {
+        i++
+      } else {
+        break
+      }
+    }
+    if (i === start) return false
+  }
+  hostPart.end = i
+  if (i === end) {
+    hostPart.port = null
+    return true
+  }
+  if (text.charCodeAt(i) !== 58) return false
+  const port = scanPort(text, i + 1, end)
+  if (port < 0) return false
+  hostPart.port = port
+  return true
+}
+
+/** `'http'` or `'https'` (any case) in text[start, end), or null. */
+export function scanProto (text: string, start: number, end: number): 'http' | 'https' | null {
+  const length = end - start
+  if (length !== 4 && length !== 5) return null
+  if ((text.charCodeAt(start) | 0x20) !== 104 || (text.charCodeAt(start + 1) | 0x20) !== 116 ||
+    (text.charCodeAt(start + 2) | 0x20) !== 116 || (text.charCodeAt(start + 3) | 0x20) !== 112) return null
+  if (length === 4) return 'http'
+  return (text.charCodeAt(start + 4) | 0x20) === 115 ? 'https' : null
+}
+
+// RFC 3986 pchar minus pct-encoded: unreserved / sub-delims / ":" / "@"
+function isPathChar (c: number): boolean {
+  return isRegNameChar(c) || c === 58 || c === 64
+}
+
+/** Whether text[start, end) is `.` or `..`, also spelled `%2e`. */
+function isDotSegment (text: string, start: number, end: number): boolean {
+  let dots = 0
+  let i = start
+  while (i < end) {
+    if (text.charCodeAt(i) === 46) {
+      i++
+    } else if (text.charCodeAt(i) === 37 && text.charCodeAt(i + 1) === 50 && (text.charCodeAt(i + 2) | 0x20) === 101) {
+      i += 3
+    } else {
+      return false
+    }
+    dots++
+  }
+  return dots === 1 || dots === 2
+}
+
+/**
+ * A path prefix in text[start, end): starts with a single `/`; RFC 3986 path
+ * characters only; no `.`/`..` segments (also `%2e`), no encoded `/` or `\`.
+ * Returns it without trailing slashes (`/` alone gives `''`), or null.
+ */
+export function scanPrefix (text: string, start: number, end: number): string | null {
+  if (start >= end || text.charCodeAt(start) !== 47) return null
+  if (end - start > 1 && text.charCodeAt(start + 1) === 47) return null
+  let segment = start + 1
+  for (let i = start + 1; i <= end; i++) {
+    const c = i < end ? text.charCodeAt(i) : 47
+    if (c === 47) {
+      if (isDotSegment(text, segment, i)) return null
+      segment = i + 1
+    } else if (c === 37) {
+      if (i + 2 >= end || !isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2))) return null
+      const h1 = text.charCodeAt(i + 1)
+      const h2 = text.charCodeAt(i + 2) | 0x20
+      if ((h1 === 50 && h2 === 102) || (h1 === 53 && h2 === 99)) return null // %2f, %5c
+      i += 2
+    } else if (!isPathChar(c)) {
+      return null
+    }
+  }
+  let b = end
+  while (b > start && text.charCodeAt(b - 1) === 47) b--
+  return text.slice(start, b)
+}

@@ -1,0 +1,176 @@
+// The Fastify glue: compile the options once, then answer `request.ip`,
+// `hostname`, `protocol`… from a resolution computed at most once per request.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { httpErrors } from '@fastify/sensible'
+import { ProxyFixError, codes, excerpt } from './errors'
+import { normalizeOptions, type Config, type ProxyFixHeaders, type ProxyFixOptions } from './options'
+import { resolve, type InvalidValue, type Resolution } from './resolve'
+import type { TrustFunction } from './trust'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The socket peer's address, as Fastify reports it without the plugin. */
+    originalIp: string
+    /** The `Host` header (or HTTP/2 `:authority`) as received; `''` when there is neither. */
+    originalHost: string
+    /** The validated path prefix from the prefix header, without a trailing slash, or `''`. */
+    forwardedPrefix: string
+  }
+}
+
+/** Per-request cache: null until resolved, then the resolution or `false` (peer untrusted). */
+const kResolution = Symbol('fastify-proxy-fix.resolution')
+
+interface ProxyFixRequest {
+  [kResolution]: Resolution | false | null
+  raw: FastifyRequest['raw']
+}
+
+const PORT = /:(\d+)$/
+
+function receivedHost (request: ProxyFixRequest): string {
+  const headers = request.raw.headers
+  return headers.host ?? (headers[':authority'] as string | undefined) ?? ''
+}
+
+/** The 400 for a malformed value from a trusted proxy; the message is short and escaped. */
+function invalidHeaderError (invalid: InvalidValue): Error {
+  const error = httpErrors.badRequest(
+    `Invalid ${excerpt(invalid.header, 40)} header from a trusted proxy: "${excerpt(invalid.value)}"`
+  ) as Error & { code?: string }
+  error.code = codes.INVALID_HEADER
+  return error
+}
+
+function requestPrototype (instance: FastifyInstance): object {
+  const key = Object.getOwnPropertySymbols(instance).find((s) => s.description === 'fastify.Request')
+  /* c8 ignore next 3 */
+  if (key === undefined) {
+    throw new ProxyFixError(codes.OPTIONS, 'cannot find the Fastify request class (is this Fastify 5?)')
+  }
+  return (instance as unknown as Record<symbol, { prototype: object }>)[key].prototype
+}
+
+function trustProxyOption (instance: FastifyInstance): unknown {
+  const key = Object.getOwnPropertySymbols(instance).find((s) => s.description === 'fastify.options')
+  return key === undefined ? undefined : (instance as unknown as Record<symbol, { trustProxy?: unknown }>)[key].trustProxy
+}
+
+function proxyFix (instance: FastifyInstance, options: ProxyFixOptions, done: (error?: Error) => void): void {
+  const trustProxy = trustProxyOption(instance)
+  if (trustProxy !== undefined && trustProxy !== false && trustProxy !== 0 && trustProxy !== '') {
+    throw new ProxyFixError(codes.TRUST_PROXY_CONFLICT,
+      "Fastify's own trustProxy option is on; it would disagree with fastify-proxy-fix. Remove trustProxy and move its value to trustedProxies")
+  }
+  const config: Config = normalizeOptions(options)
+  const proto = requestPrototype(instance)
+  if ('originalIp' in proto) {
+    throw new ProxyFixError(codes.CONFLICTING_OPTIONS, 'fastify-proxy-fix is already registered in this context')
+  }
+
+  instance.decorateRequest(kResolution as unknown as string, null)
+
+  function resolved (request: ProxyFixRequest): Resolution | null {
+    let r = request[kResolution]
+    if (r === null || r === undefined) {
+      r = resolve(config, request.raw.socket?.remoteAddress, request.raw.headers) ?? false
+      request[kResolution] = r
+    }
+    return r === false ? null : r
+  }
+
+  Object.defineProperties(proto, {
+    ip: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        const r = resolved(this)
+        return r === null ? this.raw.socket?.remoteAddress : r.ip
+      }
+    },
+    ips: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        const r = resolved(this)
+        if (r !== null) return r.ips
+        const peer = this.raw.socket?.remoteAddress
+        return peer === undefined ? [] : [peer]
+      }
+    },
+    host: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        return resolved(this)?.host ?? receivedHost(this)
+      }
+    },
+    hostname: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        const r = resolved(this)
+        if (r !== null && r.hostname !== null) return r.hostname
+        const host = receivedHost(this)
+        if (host.charCodeAt(0) === 91) return host.slice(0, host.indexOf(']') + 1)
+        return host.split(':', 1)[0]
+      }
+    },
+    port: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        const r = resolved(this)
+        if (r !== null && r.port !== undefined) return r.port
+        const match = PORT.exec(receivedHost(this))
+        return match === null ? null : parseInt(match[1], 10)
+      }
+    },
+    protocol: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        const r = resolved(this)
+        if (r !== null && r.protocol !== null) return r.protocol
+        const socket = this.raw.socket as (FastifyRequest['raw']['socket'] & { encrypted?: boolean }) | undefined
+        if (socket) return socket.encrypted === true ? 'https' : 'http'
+        return undefined
+      }
+    },
+    forwardedPrefix: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        return resolved(this)?.prefix ?? ''
+      }
+    },
+    originalIp: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        return this.raw.socket?.remoteAddress
+      }
+    },
+    originalHost: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        return receivedHost(this)
+      }
+    }
+  })
+
+  if (config.reject) {
+    instance.addHook('onRequest', function rejectInvalidForwardedHeaders (request, reply, next) {
+      const r = resolved(request as unknown as ProxyFixRequest)
+      if (r !== null && r.invalid !== null) next(invalidHeaderError(r.invalid))
+      else next()
+    })
+  }
+  done()
+}
+
+fp(proxyFix, { fastify: '5.x', name: 'fastify-proxy-fix' })
+
+// CommonJS users get the plugin itself, with `.default` and `.proxyFix` (Fastify's convention).
+// eslint-disable-next-line @typescript-eslint/no-namespace
+declare namespace proxyFix {
+  export type { ProxyFixOptions, ProxyFixHeaders, TrustFunction }
+  export { proxyFix, proxyFix as default }
+}
+Object.assign(proxyFix, { default: proxyFix, proxyFix })
+
+export = proxyFix

@@ -1,0 +1,149 @@
+// Options are checked once, at registration; the request path only reads the
+// normalized config.
+
+import { ProxyFixError, codes } from './errors'
+import { compileTrust, trustEntries, type TrustFunction, type TrustMatcher } from './trust'
+
+export interface ProxyFixHeaders {
+  /** The client address chain. Default `'x-forwarded-for'`. */
+  for?: string | false
+  /** The host the client asked for. Default `'x-forwarded-host'`. */
+  host?: string | false
+  /** `http` or `https`. Default `'x-forwarded-proto'`. */
+  proto?: string | false
+  /** The port the client connected to (e.g. `'x-forwarded-port'`). Default `false`. */
+  port?: string | false
+  /** The path prefix the proxy mounted the app under (e.g. `'x-forwarded-prefix'`). Default `false`. */
+  prefix?: string | false
+}
+
+export interface ProxyFixOptions {
+  /**
+   * Which peers may set forwarded headers: IPv4/IPv6 addresses, CIDR blocks,
+   * the names `loopback`, `linklocal`, `uniquelocal`, `private`, as an array or
+   * a comma-separated string; or a function `(address, hop) => boolean`
+   * (`hop` 0 is the socket peer).
+   */
+  trustedProxies: string | readonly string[] | TrustFunction
+  /** At most this many proxies are trusted, counting the socket peer as the first. */
+  hops?: number
+  headers?: ProxyFixHeaders
+  /** Read RFC 7239 `Forwarded` instead of `headers.for`, `headers.host` and `headers.proto`. */
+  forwarded?: boolean
+  /** A single-address header the trusted peer sets (`cf-connecting-ip`, `x-real-ip`, …); replaces the chain. */
+  clientIpHeader?: string
+  /** What a malformed value from a trusted proxy gets. Default `'ignore'`. */
+  onInvalid?: 'ignore' | 'reject'
+}
+
+export interface Config {
+  /** The compiled allowlist, or null when the user gave a function. */
+  matcher: TrustMatcher | null
+  trustFunction: TrustFunction | null
+  /** The allowlist entries as given (for diagnostics), or null for a function. */
+  entries: string[] | null
+  hops: number
+  forHeader: string | null
+  hostHeader: string | null
+  protoHeader: string | null
+  portHeader: string | null
+  prefixHeader: string | null
+  forwarded: boolean
+  clientIpHeader: string | null
+  reject: boolean
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const HEADER_KEYS = ['for', 'host', 'proto', 'port', 'prefix'] as const
+const DEFAULT_HEADERS: Record<typeof HEADER_KEYS[number], string | false> = {
+  for: 'x-forwarded-for',
+  host: 'x-forwarded-host',
+  proto: 'x-forwarded-proto',
+  port: false,
+  prefix: false
+}
+
+function headerName (option: string, value: unknown): string {
+  if (typeof value !== 'string' || !TOKEN.test(value)) {
+    const shown = typeof value === 'string' ? `'${value}'` : String(value)
+    throw new ProxyFixError(codes.INVALID_HEADER_NAME, `${option} must be a header name (an HTTP token) or false, got ${shown}`)
+  }
+  return value.toLowerCase()
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Validates the user's options; throws a ProxyFixError with a code naming the problem. */
+export function normalizeOptions (options: unknown): Config {
+  if (!isObject(options)) {
+    throw new ProxyFixError(codes.OPTIONS, 'options must be an object with at least `trustedProxies`')
+  }
+  const spec = options.trustedProxies
+  let matcher: TrustMatcher | null = null
+  let trustFunction: TrustFunction | null = null
+  let entries: string[] | null = null
+  if (typeof spec === 'function') {
+    trustFunction = spec as TrustFunction
+  } else if (typeof spec === 'string' || Array.isArray(spec)) {
+    if (spec.length === 0 || (typeof spec === 'string' && spec.trim() === '')) {
+      throw new ProxyFixError(codes.TRUSTED_PROXIES_REQUIRED, 'trustedProxies is empty: name at least one proxy address, CIDR block or range name')
+    }
+    entries = trustEntries(spec)
+    matcher = compileTrust(entries)
+  } else {
+    throw new ProxyFixError(codes.TRUSTED_PROXIES_REQUIRED,
+      'trustedProxies is required: an address, CIDR block or range name, an array or comma-separated string of them, or a function (address, hop) => boolean')
+  }
+
+  let hops = Infinity
+  if (options.hops !== undefined) {
+    if (typeof options.hops !== 'number' || !Number.isSafeInteger(options.hops) || options.hops < 1) {
+      throw new ProxyFixError(codes.INVALID_HOPS, `hops must be a positive integer, got ${typeof options.hops === 'string' ? `'${options.hops}'` : String(options.hops)}`)
+    }
+    hops = options.hops
+  }
+
+  const given = options.headers === undefined ? {} : options.headers
+  if (!isObject(given)) throw new ProxyFixError(codes.OPTIONS, 'headers must be an object')
+  for (const key of Object.keys(given)) {
+    if (!(HEADER_KEYS as readonly string[]).includes(key)) {
+      throw new ProxyFixError(codes.OPTIONS, `headers.${key} is not an option (known: ${HEADER_KEYS.join(', ')})`)
+    }
+  }
+  const names: Record<string, string | null> = {}
+  for (const key of HEADER_KEYS) {
+    const value = given[key] === undefined ? DEFAULT_HEADERS[key] : given[key]
+    names[key] = value === false ? null : headerName(`headers.${key}`, value)
+  }
+
+  const forwarded = options.forwarded ?? false
+  if (typeof forwarded !== 'boolean') {
+    throw new ProxyFixError(codes.INVALID_FORWARDED, `forwarded must be true or false, got ${String(forwarded)}`)
+  }
+  const clientIpHeader = options.clientIpHeader === undefined ? null : headerName('clientIpHeader', options.clientIpHeader)
+  if (forwarded && clientIpHeader !== null) {
+    throw new ProxyFixError(codes.CONFLICTING_OPTIONS, 'forwarded and clientIpHeader both say where the client address is: choose one')
+  }
+
+  const onInvalid = options.onInvalid ?? 'ignore'
+  if (onInvalid !== 'ignore' && onInvalid !== 'reject') {
+    throw new ProxyFixError(codes.INVALID_ON_INVALID, `onInvalid must be 'ignore' or 'reject', got ${typeof onInvalid === 'string' ? `'${onInvalid}'` : String(onInvalid)}`)
+  }
+
+  return {
+    matcher,
+    trustFunction,
+    entries,
+    hops,
+    forHeader: names.for,
+    hostHeader: names.host,
+    protoHeader: names.proto,
+    portHeader: names.port,
+    prefixHeader: names.prefix,
+    forwarded,
+    clientIpHeader,
+    reject: onInvalid === 'reject'
+  }
+}

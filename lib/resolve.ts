@@ -1,0 +1,167 @@
+// Resolving one request: who the client is, and what host, port, protocol
+// and prefix it asked for, from the headers of trusted proxies only.
+
+import { canonical, endpoint, scanEndpoint, scanIP, scanPort } from './address'
+import { headerText, hostPart, previousElement, scanHost, scanPrefix, scanProto, span, type HeaderValue } from './headers'
+import type { Config } from './options'
+
+export type RequestHeaders = Record<string, HeaderValue>
+
+/** A malformed value from a trusted proxy: the header (lower case) and the offending value. */
+export interface InvalidValue {
+  header: string
+  value: string
+}
+
+/** What a trusted peer's headers say. `null` (or `undefined` for `port`) means "as received". */
+export class Resolution {
+  ip: string
+  ips: string[]
+  host: string | null = null
+  hostname: string | null = null
+  port: number | null | undefined = undefined
+  protocol: 'http' | 'https' | null = null
+  prefix = ''
+  invalid: InvalidValue | null = null
+
+  constructor (peer: string) {
+    this.ip = peer
+    this.ips = [peer]
+  }
+}
+
+/** Whether the socket peer is trusted. A zone id (`fe80::1%eth0`) is not part of the match. */
+export function isTrustedPeer (config: Config, peer: string): boolean {
+  const zone = peer.indexOf('%')
+  const end = zone < 0 ? peer.length : zone
+  if (!scanIP(peer, 0, end)) return false
+  if (config.trustFunction !== null) return config.trustFunction(canonical(peer, 0, end), 0) === true
+  return (config.matcher as NonNullable<Config['matcher']>).matches()
+}
+
+/** The Host header as Fastify reads it, and its host name part (Fastify's rule). */
+function receivedHostname (headers: RequestHeaders): string {
+  const host = headerText(headers.host) ?? headerText(headers[':authority']) ?? ''
+  if (host.charCodeAt(0) === 91) return host.slice(0, host.indexOf(']') + 1)
+  const colon = host.indexOf(':')
+  return colon < 0 ? host : host.slice(0, colon)
+}
+
+function markInvalid (result: Resolution, header: string, value: string): void {
+  if (result.invalid === null) result.invalid = { header, value }
+}
+
+/** Walks the address chain from the right: trusted entries are stepped over. */
+function walkChain (config: Config, result: Resolution, header: string, value: string): void {
+  let trustedCount = 1
+  let end = value.length
+  for (let hop = 1; ; hop++) {
+    previousElement(value, end)
+    const comma = span.comma
+    if (!scanEndpoint(value, span.start, span.end)) {
+      markInvalid(result, header, value.slice(span.start, span.end))
+      return
+    }
+    const address = canonical(value, endpoint.start, endpoint.end)
+    result.ips.push(address)
+    result.ip = address
+    if (comma < 0 || trustedCount >= config.hops) return
+    const trusted = config.trustFunction !== null
+      ? config.trustFunction(address, hop) === true
+      : (config.matcher as NonNullable<Config['matcher']>).matches()
+    if (!trusted) return
+    trustedCount++
+    end = comma
+  }
+}
+
+/** The client from a single-address header such as CF-Connecting-IP. */
+function readClientHeader (result: Resolution, header: string, value: string): void {
+  let a = 0
+  let b = value.length
+  while (a < b && (value.charCodeAt(a) === 32 || value.charCodeAt(a) === 9)) a++
+  while (b > a && (value.charCodeAt(b - 1) === 32 || value.charCodeAt(b - 1) === 9)) b--
+  if (!scanEndpoint(value, a, b)) {
+    markInvalid(result, header, value)
+    return
+  }
+  const address = canonical(value, endpoint.start, endpoint.end)
+  result.ips.push(address)
+  result.ip = address
+}
+
+/** The rightmost element of a forwarded list header, left in `span`; false when absent. */
+function lastElement (headers: RequestHeaders, name: string | null): string | undefined {
+  if (name === null) return undefined
+  const value = headerText(headers[name])
+  if (value !== undefined) previousElement(value, value.length)
+  return value
+}
+
+/**
+ * Resolves one request. Returns null when the peer is not trusted (or there
+ * is no peer): then nothing is read and nothing is rewritten.
+ */
+export function resolve (config: Config, peer: string | undefined, headers: RequestHeaders): Resolution | null {
+  if (peer === undefined || !isTrustedPeer(config, peer)) return null
+  const result = new Resolution(peer)
+
+  if (config.clientIpHeader !== null) {
+    const value = headerText(headers[config.clientIpHeader])
+    if (value !== undefined) readClientHeader(result, config.clientIpHeader, value)
+  } else if (config.forHeader !== null) {
+    const value = headerText(headers[config.forHeader])
+    if (value !== undefined) walkChain(config, result, config.forHeader, value)
+  }
+
+  // Host, protocol, port and prefix: the rightmost value, which the nearest trusted proxy wrote.
+  let forwardedHost: string | null = null
+  let hostEnd = 0
+  let hostPort: number | null = null
+  let value = lastElement(headers, config.hostHeader)
+  if (value !== undefined) {
+    if (scanHost(value, span.start, span.end)) {
+      forwardedHost = span.start === 0 && span.end === value.length ? value : value.slice(span.start, span.end)
+      hostEnd = hostPart.end - span.start
+      hostPort = hostPart.port
+    } else {
+      markInvalid(result, config.hostHeader as string, value.slice(span.start, span.end))
+    }
+  }
+
+  value = lastElement(headers, config.protoHeader)
+  if (value !== undefined) {
+    result.protocol = scanProto(value, span.start, span.end)
+    if (result.protocol === null) markInvalid(result, config.protoHeader as string, value.slice(span.start, span.end))
+  }
+
+  let forwardedPort = -1
+  value = lastElement(headers, config.portHeader)
+  if (value !== undefined) {
+    forwardedPort = scanPort(value, span.start, span.end)
+    if (forwardedPort < 0) markInvalid(result, config.portHeader as string, value.slice(span.start, span.end))
+  }
+
+  value = lastElement(headers, config.prefixHeader)
+  if (value !== undefined) {
+    const prefix = scanPrefix(value, span.start, span.end)
+    if (prefix === null) markInvalid(result, config.prefixHeader as string, value.slice(span.start, span.end))
+    else result.prefix = prefix
+  }
+
+  if (forwardedHost !== null) {
+    result.hostname = hostEnd === forwardedHost.length ? forwardedHost : forwardedHost.slice(0, hostEnd)
+    if (forwardedPort > 0 && forwardedPort !== hostPort) {
+      result.port = forwardedPort
+      result.host = result.hostname + ':' + forwardedPort
+    } else {
+      result.port = hostPort
+      result.host = forwardedHost
+    }
+  } else if (forwardedPort > 0) {
+    result.hostname = receivedHostname(headers)
+    result.port = forwardedPort
+    result.host = result.hostname + ':' + forwardedPort
+  }
+  return result
+}
