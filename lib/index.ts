@@ -59,6 +59,16 @@ function trustProxyOption (instance: FastifyInstance): unknown {
 }
 
 function proxyFix (instance: FastifyInstance, options: ProxyFixOptions, done: (error?: Error) => void): void {
+  try {
+    install(instance, options)
+  } catch (error) {
+    done(error as Error)
+    return
+  }
+  done()
+}
+
+function install (instance: FastifyInstance, options: ProxyFixOptions): void {
   const trustProxy = trustProxyOption(instance)
   if (trustProxy !== undefined && trustProxy !== false && trustProxy !== 0 && trustProxy !== '') {
     throw new ProxyFixError(codes.TRUST_PROXY_CONFLICT,
@@ -160,7 +170,6 @@ function proxyFix (instance: FastifyInstance, options: ProxyFixOptions, done: (e
       else next()
     })
   }
-  done()
 }
 
 fp(proxyFix, { fastify: '5.x', name: 'fastify-proxy-fix' })

@@ -1,0 +1,31 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import proxyFix from '../lib/index'
+import type { ProxyFixOptions } from '../lib/options'
+
+/** What a handler sees: every field the plugin answers. */
+export function view (request: any): Record<string, unknown> {
+  return {
+    ip: request.ip,
+    ips: request.ips,
+    host: request.host,
+    hostname: request.hostname,
+    port: request.port,
+    protocol: request.protocol,
+    forwardedPrefix: request.forwardedPrefix,
+    originalIp: request.originalIp,
+    originalHost: request.originalHost
+  }
+}
+
+export async function build (options: ProxyFixOptions, serverOptions: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions)
+  await app.register(proxyFix, options)
+  app.get('/', async (request) => view(request))
+  return app
+}
+
+/** Sends one request from `peer` with `headers` and returns what the handler saw. */
+export async function ask (app: FastifyInstance, peer: string, headers: Record<string, string> = {}): Promise<any> {
+  const response = await app.inject({ url: '/', remoteAddress: peer, headers: { host: 'app.internal:3000', ...headers } })
+  return response.statusCode === 200 ? response.json() : { statusCode: response.statusCode, body: response.json() }
+}

@@ -1,0 +1,74 @@
+// "Bad configuration": every mistake fails at ready() with a code and names the bad entry.
+import t from 'tap'
+import Fastify from 'fastify'
+import proxyFix from '../lib/index'
+
+async function readyError (options: unknown, serverOptions: Record<string, unknown> = {}): Promise<any> {
+  const app = Fastify(serverOptions)
+  app.register(proxyFix, options as any)
+  try {
+    await app.ready()
+  } catch (error) {
+    return error
+  }
+  return null
+}
+
+t.test('trustedProxies is required and must not be empty', async (t) => {
+  for (const options of [undefined, {}, { trustedProxies: undefined }, { trustedProxies: 42 }, { trustedProxies: null }, { trustedProxies: {} }]) {
+    t.match(await readyError(options), { code: 'FST_PROXY_FIX_TRUSTED_PROXIES_REQUIRED' }, JSON.stringify(options))
+  }
+  for (const trustedProxies of ['', '  ', []]) {
+    t.match(await readyError({ trustedProxies }), { code: 'FST_PROXY_FIX_TRUSTED_PROXIES_REQUIRED', message: /empty/ })
+  }
+  t.match(await readyError('loopback'), { code: 'FST_PROXY_FIX_OPTIONS' })
+  t.match(await readyError(['loopback']), { code: 'FST_PROXY_FIX_OPTIONS' })
+})
+
+t.test('each bad allowlist entry is named', async (t) => {
+  for (const entry of ['10.0.0.0/33', '300.1.1.1', 'foo', '010.0.0.1', '::/129', 'fe80::1%eth0']) {
+    const error = await readyError({ trustedProxies: ['loopback', entry] })
+    t.equal(error.code, 'FST_PROXY_FIX_INVALID_TRUSTED_PROXY')
+    t.ok(error.message.includes(`'${entry}'`), error.message)
+  }
+  t.match(await readyError({ trustedProxies: 'loopback, 10.0.0.0/33' }), { message: /'10.0.0.0\/33': prefix length must be 0–32/ })
+})
+
+t.test('hops must be a positive integer', async (t) => {
+  for (const hops of [0, -1, 1.5, Infinity, NaN, '2', null, true]) {
+    t.match(await readyError({ trustedProxies: 'loopback', hops }), { code: 'FST_PROXY_FIX_INVALID_HOPS', message: /hops must be a positive integer/ }, String(hops))
+  }
+  t.equal(await readyError({ trustedProxies: 'loopback', hops: 1 }), null)
+})
+
+t.test('header names must be HTTP tokens or false', async (t) => {
+  for (const value of ['', 'x forwarded', 'x-forwarded-for:', 'x\u00e9', true, 1, null]) {
+    t.match(await readyError({ trustedProxies: 'loopback', headers: { for: value } }), { code: 'FST_PROXY_FIX_INVALID_HEADER_NAME', message: /headers\.for must be a header name/ }, String(value))
+  }
+  t.match(await readyError({ trustedProxies: 'loopback', headers: { hots: 'x' } }), { code: 'FST_PROXY_FIX_OPTIONS', message: /headers\.hots is not an option/ })
+  t.match(await readyError({ trustedProxies: 'loopback', headers: 'x-real-ip' }), { code: 'FST_PROXY_FIX_OPTIONS' })
+  t.match(await readyError({ trustedProxies: 'loopback', clientIpHeader: 'cf connecting ip' }), { code: 'FST_PROXY_FIX_INVALID_HEADER_NAME', message: /clientIpHeader/ })
+})
+
+t.test('onInvalid, forwarded and clientIpHeader', async (t) => {
+  t.match(await readyError({ trustedProxies: 'loopback', onInvalid: 'drop' }), { code: 'FST_PROXY_FIX_INVALID_ON_INVALID', message: /'drop'/ })
+  t.match(await readyError({ trustedProxies: 'loopback', onInvalid: 1 }), { code: 'FST_PROXY_FIX_INVALID_ON_INVALID' })
+  t.match(await readyError({ trustedProxies: 'loopback', forwarded: 'yes' }), { code: 'FST_PROXY_FIX_INVALID_FORWARDED' })
+  t.match(await readyError({ trustedProxies: 'loopback', forwarded: true, clientIpHeader: 'x-real-ip' }), { code: 'FST_PROXY_FIX_CONFLICTING_OPTIONS' })
+})
+
+t.test("Fastify's own trustProxy, in any form, is refused", async (t) => {
+  for (const trustProxy of [true, 1, '127.0.0.1', ['127.0.0.1'], () => true]) {
+    t.match(await readyError({ trustedProxies: 'loopback' }, { trustProxy }), { code: 'FST_PROXY_FIX_TRUST_PROXY_CONFLICT', message: /trustProxy/ })
+  }
+  for (const trustProxy of [false, 0]) {
+    t.equal(await readyError({ trustedProxies: 'loopback' }, { trustProxy }), null)
+  }
+})
+
+t.test('registering twice in one context is refused', async (t) => {
+  const app = Fastify()
+  app.register(proxyFix, { trustedProxies: 'loopback' })
+  app.register(proxyFix, { trustedProxies: 'loopback' })
+  await t.rejects(app.ready(), { code: 'FST_PROXY_FIX_CONFLICTING_OPTIONS', message: /already registered/ })
+})

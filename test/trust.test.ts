@@ -1,0 +1,109 @@
+import t from 'tap'
+import proxyAddr from 'proxy-addr'
+import { compileTrust, trustEntries } from '../lib/trust'
+import { scanIP } from '../lib/address'
+
+function trusted (entries: string[], address: string): boolean {
+  const matcher = compileTrust(entries)
+  if (!scanIP(address, 0, address.length)) throw new Error(`bad test address ${address}`)
+  return matcher.matches()
+}
+
+t.test('addresses, CIDR blocks and named ranges', async (t) => {
+  const cases: Array<[string[], string, boolean]> = [
+    [['10.0.0.1'], '10.0.0.1', true],
+    [['10.0.0.1'], '10.0.0.2', false],
+    [['10.0.0.0/8'], '10.255.255.255', true],
+    [['10.0.0.0/8'], '11.0.0.0', false],
+    [['10.0.0.0/8'], '9.255.255.255', false],
+    [['10.0.0.1/8'], '10.200.0.1', true],
+    [['0.0.0.0/0'], '203.0.113.7', true],
+    [['0.0.0.0/0'], '2001:db8::1', false],
+    [['192.168.1.0/24', '192.168.2.0/24'], '192.168.2.77', true],
+    [['192.168.1.0/24', '192.168.3.0/24'], '192.168.2.77', false],
+    [['2001:db8::/32'], '2001:db8:ffff::1', true],
+    [['2001:db8::/32'], '2001:db9::1', false],
+    [['2001:db8::1'], '2001:db8::1', true],
+    [['2001:db8::1'], '2001:db8::2', false],
+    [['::/0'], 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', true],
+    [['loopback'], '127.0.0.1', true],
+    [['loopback'], '127.255.0.9', true],
+    [['loopback'], '::1', true],
+    [['loopback'], '::ffff:127.0.0.1', true],
+    [['loopback'], '::2', false],
+    [['LoopBack'], '127.0.0.1', true],
+    [['linklocal'], '169.254.1.1', true],
+    [['linklocal'], 'fe80::1', true],
+    [['linklocal'], 'febf::1', true],
+    [['linklocal'], 'fec0::1', false],
+    [['uniquelocal'], '10.1.2.3', true],
+    [['uniquelocal'], '172.16.0.1', true],
+    [['uniquelocal'], '172.31.255.255', true],
+    [['uniquelocal'], '172.32.0.0', false],
+    [['uniquelocal'], '192.168.0.1', true],
+    [['uniquelocal'], 'fd00::1', true],
+    [['uniquelocal'], '127.0.0.1', false],
+    [['private'], '127.0.0.1', true],
+    [['private'], '169.254.0.1', true],
+    [['private'], '10.0.0.1', true],
+    [['private'], '8.8.8.8', false],
+    // IPv4-mapped IPv6, both ways
+    [['10.0.0.0/8'], '::ffff:10.1.1.1', true],
+    [['::ffff:10.0.0.0/104'], '10.2.3.4', true],
+    [['::ffff:10.0.0.0/104'], '11.2.3.4', false],
+    [['::ffff:10.0.0.1'], '10.0.0.1', true],
+    [['::/0'], '10.0.0.1', true],
+    [['::ffff:0:0/96'], '1.2.3.4', true],
+    [['2001:db8::/32'], '10.0.0.1', false]
+  ]
+  for (const [entries, address, expected] of cases) {
+    t.equal(trusted(entries, address), expected, `${entries.join(',')} ${expected ? 'trusts' : 'does not trust'} ${address}`)
+  }
+})
+
+t.test('overlapping and adjacent ranges merge', async (t) => {
+  const matcher = compileTrust(['10.0.0.0/9', '10.128.0.0/9', '10.0.0.0/16', '10.1.2.3', '2001:db8::/33', '2001:db8:8000::/33'])
+  t.same(matcher.ranges.v4.length, 1)
+  t.same(matcher.ranges.v6.length, 1)
+})
+
+t.test('the allowlist string form', async (t) => {
+  t.same(trustEntries(' 10.0.0.1 , loopback,::1 '), ['10.0.0.1', 'loopback', '::1'])
+  t.same(trustEntries(['10.0.0.1 ', ' ::1']), ['10.0.0.1', '::1'])
+  t.throws(() => trustEntries('10.0.0.1,,::1'), { code: 'FST_PROXY_FIX_INVALID_TRUSTED_PROXY', message: /empty entry/ })
+  t.throws(() => trustEntries([1 as unknown as string]), { code: 'FST_PROXY_FIX_INVALID_TRUSTED_PROXY', message: /#1 must be a string/ })
+})
+
+t.test('bad entries are named in the error', async (t) => {
+  const bad: Array<[string, RegExp]> = [
+    ['10.0.0.0/33', /'10.0.0.0\/33': prefix length must be 0–32/],
+    ['::/129', /prefix length must be 0–128/],
+    ['10.0.0.0/08', /prefix length/],
+    ['10.0.0.0/', /prefix length/],
+    ['10.0.0.0/-1', /prefix length/],
+    ['10.0.0.0/1000', /prefix length/],
+    ['300.1.1.1', /'300.1.1.1': not an IP address/],
+    ['010.0.0.1', /not an IP address/],
+    ['foo', /'foo': not an IP address, CIDR block or one of/],
+    ['fe80::1%eth0', /zone ids are not accepted/],
+    ['10.0.0.0/8/8', /prefix length/]
+  ]
+  for (const [entry, message] of bad) {
+    t.throws(() => compileTrust([entry]), { code: 'FST_PROXY_FIX_INVALID_TRUSTED_PROXY', message }, entry)
+  }
+})
+
+t.test('agrees with proxy-addr on every range and address', async (t) => {
+  const ranges = ['loopback', 'linklocal', 'uniquelocal', '203.0.113.0/24', '2001:db8::/48', '::ffff:198.51.100.0/120', '100.64.0.0/10', 'fd12:3456::/32']
+  const addresses = [
+    '127.0.0.1', '::1', '::ffff:127.0.0.1', '169.254.3.3', 'fe80::9', '10.9.9.9', '172.20.0.1', '192.168.9.9', 'fc00::1',
+    '203.0.113.200', '203.0.114.1', '2001:db8:0:1::1', '2001:db8:1::1', '198.51.100.9', '::ffff:198.51.100.9', '198.51.101.9',
+    '100.127.255.255', '100.128.0.0', 'fd12:3456:ffff::1', 'fd12:3457::1', '8.8.8.8', '2606:4700::1111', '::', '0.0.0.0'
+  ]
+  for (const range of ranges) {
+    const oracle = proxyAddr.compile(range)
+    for (const address of addresses) {
+      t.equal(trusted([range], address), oracle(address, 0), `${range} / ${address}`)
+    }
+  }
+})
