@@ -1,0 +1,507 @@
+// Real nginx, HAProxy and Caddy in front of a real Fastify app, on loopback.
+//
+// Each proxy gets a temp folder, its recipe from examples/recipes/ with the
+// {{PLACEHOLDERS}} filled in, a wrapper config with the process-level settings
+// (pid, logs, temp paths, source address), and runs in the foreground as a
+// child of the test. It is ready when its ports accept connections, and is
+// killed in the test's teardown whatever happened.
+
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { accessSync, chmodSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import http2 from 'node:http2'
+import https from 'node:https'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { delimiter, join, resolve } from 'node:path'
+import tls from 'node:tls'
+import { promisify } from 'node:util'
+import { buildApp, type Profiles, type Seen } from './app'
+
+export type { Profiles, Seen } from './app'
+
+/** The parts of a tap test the harness uses. */
+export interface TestLike {
+  teardown (fn: () => unknown): void
+  comment (...message: unknown[]): void
+  pass (message: string): boolean
+  fail (message: string): boolean
+}
+
+export const RECIPES = resolve(__dirname, '..', '..', 'examples', 'recipes')
+
+/** Client addresses: never 127.0.0.1, which is where Caddy connects from. */
+export const CLIENT_A = '127.0.0.5'
+export const CLIENT_B = '127.0.0.6'
+/** The host name the clients ask for (the certificate is made for it). */
+export const SITE = 'shop.example.test'
+
+const STARTUP_TIMEOUT = 15_000
+const STOP_TIMEOUT = 5_000
+const POLL_INTERVAL = 20
+
+type Binary = 'nginx' | 'haproxy' | 'caddy' | 'openssl'
+
+// ----------------------------------------------------------------------------
+// Finding the binaries
+
+const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin']
+
+/** The binary's path, also looking in the sbin folders a non-root PATH lacks. */
+export function findBinary (name: Binary): string | null {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean).concat(SBIN)
+  for (const dir of dirs) {
+    const file = join(dir, name)
+    try {
+      accessSync(file, constants.X_OK)
+      return file
+    } catch {}
+  }
+  return null
+}
+
+function inCI (): boolean {
+  const ci = process.env.CI
+  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false'
+}
+
+/**
+ * True when every binary is installed. Otherwise the test fails, loudly,
+ * unless PROXY_FIX_SKIP_REAL_PROXIES=1 outside CI: then it passes with a note
+ * saying that the real proxies were skipped. The caller returns when false.
+ */
+export function haveBinaries (t: TestLike, names: Binary[]): boolean {
+  const missing = names.filter((name) => findBinary(name) === null)
+  if (missing.length === 0) return true
+  const what = `${missing.join(', ')} not installed`
+  if (!inCI() && process.env.PROXY_FIX_SKIP_REAL_PROXIES === '1') {
+    t.pass(`real proxies skipped by PROXY_FIX_SKIP_REAL_PROXIES=1 (${what})`)
+    return false
+  }
+  t.fail(`${what}: these tests run the real proxies. Install them ` +
+    '(apt-get install -y nginx haproxy caddy openssl), or set ' +
+    'PROXY_FIX_SKIP_REAL_PROXIES=1 to skip them outside CI')
+  return false
+}
+
+// ----------------------------------------------------------------------------
+// Temp folders, ports, certificates, templates
+
+export function tempDir (t: TestLike, name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `fastify-proxy-fix-${name}-`))
+  // nginx workers drop to an unprivileged user; let them look inside.
+  chmodSync(dir, 0o755)
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/**
+ * `count` distinct ports that are free on `host` now. Each test file uses its
+ * own addresses (127.0.N.x), so the only process that could take one before
+ * the proxy binds it is one outside this suite listening on all addresses.
+ */
+export async function freePorts (host: string, count: number): Promise<number[]> {
+  const servers: net.Server[] = []
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer()
+      servers.push(server)
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen({ host, port: 0, exclusive: true }, resolve)
+      })
+    }
+    return servers.map((server) => (server.address() as net.AddressInfo).port)
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+  }
+}
+
+export interface Certificate {
+  cert: string
+  key: string
+  /** Certificate and key in one file, as HAProxy's `crt` wants them. */
+  both: string
+  /** The certificate's PEM text, for a client's `ca`. */
+  pem: string
+}
+
+/** A self-signed certificate for SITE, made by openssl now. */
+export async function makeCertificate (dir: string): Promise<Certificate> {
+  const cert = join(dir, 'cert.pem')
+  const key = join(dir, 'key.pem')
+  const both = join(dir, 'cert-and-key.pem')
+  await promisify(execFile)(findBinary('openssl') ?? 'openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-keyout', key, '-out', cert, '-days', '2',
+    '-subj', `/CN=${SITE}`, '-addext', `subjectAltName=DNS:${SITE}`
+  ])
+  const pem = readFileSync(cert, 'utf8')
+  writeFileSync(both, pem + readFileSync(key, 'utf8'))
+  return { cert, key, both, pem }
+}
+
+/** A recipe from examples/recipes/ with every {{NAME}} replaced. */
+export function renderRecipe (recipe: string, vars: Record<string, string | number>): string {
+  const text = readFileSync(join(RECIPES, recipe), 'utf8')
+  return text.replace(/\{\{([A-Z_]+)\}\}/g, (placeholder, name: string) => {
+    const value = vars[name]
+    if (value === undefined) throw new Error(`${recipe}: no value for ${placeholder}`)
+    return String(value)
+  })
+}
+
+// ----------------------------------------------------------------------------
+// Running a proxy
+
+export interface Listener { host: string, port: number }
+
+export interface Proxy {
+  name: string
+  dir: string
+  /** Everything the proxy logged so far. */
+  log (): string
+}
+
+interface ProcessSpec {
+  name: string
+  dir: string
+  command: string
+  args: string[]
+  env?: NodeJS.ProcessEnv
+  /** Log files the proxy writes itself, besides its stdout and stderr. */
+  logFiles?: string[]
+  listeners: Listener[]
+}
+
+const running = new Set<ChildProcess>()
+// Last resort if the test process dies without running its teardowns.
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+
+function readLog (file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+async function canConnect ({ host, port }: Listener): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const socket = net.connect({ host, port })
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => { socket.destroy(); resolve(false) })
+  })
+}
+
+async function stop (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT)
+  await exited
+  clearTimeout(timer)
+}
+
+async function startProcess (t: TestLike, spec: ProcessSpec): Promise<Proxy> {
+  const output = join(spec.dir, 'output.log')
+  const out = openSync(output, 'w')
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.dir,
+    env: spec.env ?? process.env,
+    stdio: ['ignore', out, out]
+  })
+  closeSync(out)
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+  t.teardown(() => stop(child))
+
+  const files = [output, ...(spec.logFiles ?? [])]
+  const log = (): string => files.map((file) => {
+    const text = readLog(file).trimEnd()
+    return text === '' ? '' : `--- ${file}\n${text}\n`
+  }).join('')
+  const proxy: Proxy = { name: spec.name, dir: spec.dir, log }
+
+  let failure: Error | null = null
+  child.once('error', (error) => { failure = error })
+  const deadline = Date.now() + STARTUP_TIMEOUT
+  const pending = [...spec.listeners]
+  while (pending.length > 0) {
+    if (failure === null && (child.exitCode !== null || child.signalCode !== null)) {
+      failure = new Error(`exited with ${child.exitCode ?? child.signalCode} before listening`)
+    }
+    if (failure === null && Date.now() > deadline) {
+      failure = new Error(`not listening on ${pending.map((l) => `${l.host}:${l.port}`).join(', ')} after ${STARTUP_TIMEOUT} ms`)
+    }
+    if (failure !== null) {
+      const message = `${spec.name} failed to start: ${(failure as Error).message}\n` +
+        `${spec.command} ${spec.args.join(' ')}\n${log()}`
+      t.comment(message)
+      throw new Error(message)
+    }
+    if (await canConnect(pending[0])) pending.shift()
+    else await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL))
+  }
+  return proxy
+}
+
+// ----------------------------------------------------------------------------
+// The three proxies
+
+export interface ProxyOptions {
+  /** The file under examples/recipes/ (more than one for HAProxy is allowed). */
+  recipe: string
+  /** Values for the recipe's {{PLACEHOLDERS}}. */
+  vars: Record<string, string | number>
+  /** Where the test polls for readiness. */
+  listeners: Listener[]
+}
+
+export interface NginxOptions extends ProxyOptions {
+  /** The source address towards the next hop (`proxy_bind`). */
+  bind: string
+}
+
+export async function startNginx (t: TestLike, options: NginxOptions): Promise<Proxy> {
+  const dir = tempDir(t, 'nginx')
+  const site = join(dir, 'site.conf')
+  writeFileSync(site, renderRecipe(options.recipe, options.vars))
+  const errorLog = join(dir, 'error.log')
+  const temp = (name: string): string => `${name}_temp_path ${join(dir, name)};`
+  writeFileSync(join(dir, 'nginx.conf'), [
+    `pid ${join(dir, 'nginx.pid')};`,
+    `error_log ${errorLog} notice;`,
+    'worker_processes 1;',
+    'events { worker_connections 256; }',
+    'http {',
+    '  access_log off;',
+    `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
+    `  proxy_bind ${options.bind};`,
+    `  include ${site};`,
+    '}',
+    ''
+  ].join('\n'))
+  return await startProcess(t, {
+    name: `nginx (${options.recipe})`,
+    dir,
+    command: findBinary('nginx') ?? 'nginx',
+    // -e: the error log before the config is read (else /var/log/nginx).
+    args: ['-p', dir, '-e', errorLog, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
+    logFiles: [errorLog],
+    listeners: options.listeners
+  })
+}
+
+export interface HaproxyOptions extends ProxyOptions {
+  /** The source address towards the next hop (`source`). */
+  source: string
+}
+
+export async function startHaproxy (t: TestLike, options: HaproxyOptions): Promise<Proxy> {
+  const dir = tempDir(t, 'haproxy')
+  const global = join(dir, 'global.cfg')
+  const recipe = join(dir, 'recipe.cfg')
+  writeFileSync(global, [
+    'global',
+    '    maxconn 256',
+    '',
+    'defaults',
+    '    mode http',
+    '    timeout connect 5s',
+    '    timeout client 30s',
+    '    timeout server 30s',
+    `    source ${options.source}`,
+    ''
+  ].join('\n'))
+  writeFileSync(recipe, renderRecipe(options.recipe, options.vars))
+  return await startProcess(t, {
+    name: `haproxy (${options.recipe})`,
+    dir,
+    command: findBinary('haproxy') ?? 'haproxy',
+    // -db: foreground, logs on stderr.
+    args: ['-db', '-f', global, '-f', recipe],
+    listeners: options.listeners
+  })
+}
+
+export interface CaddyOptions extends ProxyOptions {
+  /** The address Caddy listens on (`default_bind`). Caddy 2.6 cannot choose its source address. */
+  bind: string
+}
+
+export async function startCaddy (t: TestLike, options: CaddyOptions): Promise<Proxy> {
+  const dir = tempDir(t, 'caddy')
+  const recipe = join(dir, 'recipe.Caddyfile')
+  writeFileSync(recipe, renderRecipe(options.recipe, options.vars))
+  writeFileSync(join(dir, 'Caddyfile'), [
+    '{',
+    '\tadmin off',
+    '\tauto_https disable_redirects',
+    '\tskip_install_trust',
+    `\tstorage file_system ${join(dir, 'data')}`,
+    `\tdefault_bind ${options.bind}`,
+    '\tservers {',
+    '\t\tprotocols h1 h2',
+    '\t}',
+    '}',
+    '',
+    `import ${recipe}`,
+    ''
+  ].join('\n'))
+  return await startProcess(t, {
+    name: `caddy (${options.recipe})`,
+    dir,
+    command: findBinary('caddy') ?? 'caddy',
+    args: ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'],
+    env: {
+      ...process.env,
+      HOME: dir,
+      XDG_CONFIG_HOME: join(dir, 'config'),
+      XDG_DATA_HOME: join(dir, 'data')
+    },
+    listeners: options.listeners
+  })
+}
+
+// ----------------------------------------------------------------------------
+// The app
+
+export interface App extends Listener {
+  /** host:port, for a recipe's {{APP}}. */
+  address: string
+}
+
+/** A listening Fastify app with one route per profile (GET /<profile>). */
+export async function startApp (t: TestLike, host: string, profiles: Profiles): Promise<App> {
+  const app = buildApp(profiles)
+  t.teardown(() => app.close())
+  await app.listen({ host, port: 0 })
+  const { port } = app.server.address() as net.AddressInfo
+  return { host, port, address: `${host}:${port}` }
+}
+
+// ----------------------------------------------------------------------------
+// Clients
+
+export interface Get {
+  host: string
+  port: number
+  path: string
+  /** The client's source address. */
+  from: string
+  /** Header lines in order; a name may repeat. */
+  headers?: Array<[string, string]>
+  /** HTTPS, trusting this certificate (PEM) for SITE. */
+  ca?: string
+}
+
+function checkReply (status: number | undefined, body: string): Seen {
+  if (status !== 200) throw new Error(`HTTP ${String(status)}: ${body}`)
+  return JSON.parse(body) as Seen
+}
+
+/** One HTTP/1.1 request on its own connection. */
+export async function get (options: Get): Promise<Seen> {
+  const lib = options.ca === undefined ? http : https
+  return await new Promise((resolve, reject) => {
+    const request = lib.request({
+      host: options.host,
+      port: options.port,
+      path: options.path,
+      localAddress: options.from,
+      agent: false,
+      ...(options.ca === undefined ? {} : { ca: options.ca, servername: SITE })
+    })
+    const grouped = new Map<string, string[]>()
+    for (const [name, value] of options.headers ?? []) {
+      grouped.set(name, [...(grouped.get(name) ?? []), value])
+    }
+    // An array value is sent as one header line per element.
+    for (const [name, values] of grouped) request.setHeader(name, values.length === 1 ? values[0] : values)
+    request.once('error', reject)
+    request.once('response', (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => { body += chunk })
+      response.once('error', reject)
+      response.once('end', () => {
+        try {
+          resolve(checkReply(response.statusCode, body))
+        } catch (error) {
+          reject(error)
+        }
+      })
+    })
+    request.end()
+  })
+}
+
+export interface Get2 extends Get {
+  ca: string
+  /** The :authority pseudo-header (HTTP/2's Host). */
+  authority: string
+}
+
+/** One HTTP/2 request over TLS; fails unless the proxy negotiated h2. */
+export async function get2 (options: Get2): Promise<Seen> {
+  const session = http2.connect(`https://${options.authority}`, {
+    createConnection: () => tls.connect({
+      socket: net.connect({ host: options.host, port: options.port, localAddress: options.from }),
+      servername: SITE,
+      ca: options.ca,
+      ALPNProtocols: ['h2']
+    })
+  })
+  try {
+    return await new Promise((resolve, reject) => {
+      session.once('error', reject)
+      session.once('connect', () => {
+        const alpn = (session.socket as tls.TLSSocket).alpnProtocol
+        if (alpn !== 'h2') {
+          reject(new Error(`the proxy negotiated ${String(alpn)}, not h2`))
+          return
+        }
+        const headers: http2.OutgoingHttpHeaders = { ':path': options.path, ':authority': options.authority }
+        for (const [name, value] of options.headers ?? []) headers[name] = value
+        const stream = session.request(headers)
+        let status: number | undefined
+        let body = ''
+        stream.setEncoding('utf8')
+        stream.once('response', (h) => { status = h[':status'] })
+        stream.on('data', (chunk: string) => { body += chunk })
+        stream.once('error', reject)
+        stream.once('end', () => {
+          try {
+            resolve(checkReply(status, body))
+          } catch (error) {
+            reject(error)
+          }
+        })
+        stream.end()
+      })
+    })
+  } finally {
+    session.close()
+  }
+}
+
+// ----------------------------------------------------------------------------
+// Reading the answers
+
+/** The fields every scenario asserts, without the debugging extras. */
+export function view (seen: Seen): Omit<Seen, 'pid' | 'rawHeaders'> {
+  const { pid, rawHeaders, ...rest } = seen
+  return rest
+}
+
+/** The header lines named `name` (any case) as they arrived, in order. */
+export function headerLines (seen: Seen, name: string): string[] {
+  const lines: string[] = []
+  for (let i = 0; i < seen.rawHeaders.length; i += 2) {
+    if (seen.rawHeaders[i].toLowerCase() === name.toLowerCase()) lines.push(seen.rawHeaders[i + 1])
+  }
+  return lines
+}
