@@ -55,7 +55,8 @@ function markInvalid (result: Resolution, header: string, value: string): void {
 function walkChain (config: Config, result: Resolution, header: string, value: string): void {
   let trustedCount = 1
   let end = value.length
-  for (let hop = 1; ; hop++) {
+  let hop = 1
+  while (true) {
     previousElement(value, end)
     const comma = span.comma
     if (!scanEndpoint(value, span.start, span.end)) {
@@ -71,6 +72,7 @@ function walkChain (config: Config, result: Resolution, header: string, value: s
       : (config.matcher as NonNullable<Config['matcher']>).matches()
     if (!trusted) return
     trustedCount++
+    hop++
     end = comma
   }
 }

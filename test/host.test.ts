@@ -17,6 +17,7 @@ t.test('valid hosts are used as the client asked for them', async (t) => {
     ['[2001:db8::1]', '[2001:db8::1]', '[2001:db8::1]', null],
     ['[2001:db8::1]:8080', '[2001:db8::1]:8080', '[2001:db8::1]', 8080],
     ['[v1.fe80::a+en1]', '[v1.fe80::a+en1]', '[v1.fe80::a+en1]', null],
+    ['[vF.a:b]:99', '[vF.a:b]:99', '[vF.a:b]', 99],
     ['203.0.113.7:65535', '203.0.113.7:65535', '203.0.113.7', 65535],
     ['xn--bcher-kva.example', 'xn--bcher-kva.example', 'xn--bcher-kva.example', null],
     ['my_host.local', 'my_host.local', 'my_host.local', null],
@@ -36,7 +37,7 @@ t.test('malformed hosts are ignored, or refused under reject', async (t) => {
   const bad = [
     '', ' ', 'a.example, ', 'evil.example/path', 'user@evil.example', 'evil example', 'evil.example\\x',
     'evil.example:', 'evil.example:0', 'evil.example:65536', 'evil.example:08', 'evil.example:80:80', 'evil.example:http',
-    '[::1', '[::1]x', '[::1]:', '[fe80::1%25eth0]', '[1.2.3.4]', '[v.x]', '[vz.x]', '[v1.]', 'ex%4mple', 'ex%', 'a?b', 'a#b', 'a"b', 'a<b>',
+    '[::1', '[::1]x', '[v1.a/b]', '[::1]:', '[fe80::1%25eth0]', '[1.2.3.4]', '[v.x]', '[vz.x]', '[v1.]', 'ex%4mple', 'ex%', 'a?b', 'a#b', 'a"b', 'a<b>',
     'caf\u00e9.example', 'a\u0000b', 'a\u007fb', ':80'
   ]
   for (const value of bad) {
