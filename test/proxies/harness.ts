@@ -7,6 +7,7 @@
 // killed in the test's teardown whatever happened.
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import cluster, { type Worker } from 'node:cluster'
 import { accessSync, chmodSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import http2 from 'node:http2'
@@ -381,6 +382,47 @@ export async function startApp (t: TestLike, host: string, profiles: Profiles): 
   await app.listen({ host, port: 0 })
   const { port } = app.server.address() as net.AddressInfo
   return { host, port, address: `${host}:${port}` }
+}
+
+export interface ClusterApp extends App {
+  /** The worker processes' ids. */
+  pids: number[]
+}
+
+/**
+ * The app as `workers` node:cluster workers sharing one port, the usual
+ * production shape; this test process is the primary. Profiles must be plain
+ * data (they are passed to the workers as JSON).
+ */
+export async function startClusterApp (t: TestLike, host: string, workers: number, profiles: Profiles): Promise<ClusterApp> {
+  const [port] = await freePorts(host, 1)
+  // Round-robin hand-out of connections by the primary (Linux's default, made explicit).
+  cluster.schedulingPolicy = cluster.SCHED_RR
+  cluster.setupPrimary({ exec: join(__dirname, 'cluster-worker.ts') })
+  const started: Worker[] = []
+  t.teardown(async () => {
+    await Promise.all(started.map(async (worker) => {
+      if (worker.process.exitCode !== null || worker.process.signalCode !== null) return
+      const exited = new Promise((resolve) => worker.once('exit', resolve))
+      worker.process.kill('SIGTERM')
+      await exited
+    }))
+  })
+  const env = { PROXY_FIX_CLUSTER_APP: JSON.stringify({ host, port, profiles }) }
+  await Promise.all(Array.from({ length: workers }, async () => {
+    const worker = cluster.fork(env)
+    started.push(worker)
+    running.add(worker.process)
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cluster worker ${String(worker.process.pid)} not listening after ${STARTUP_TIMEOUT} ms`)), STARTUP_TIMEOUT)
+      worker.once('listening', () => { clearTimeout(timer); resolve() })
+      worker.once('exit', (code, signal) => {
+        clearTimeout(timer)
+        reject(new Error(`cluster worker exited with ${String(code ?? signal)} before listening`))
+      })
+    })
+  }))
+  return { host, port, address: `${host}:${port}`, pids: started.map((worker) => worker.process.pid as number) }
 }
 
 // ----------------------------------------------------------------------------
