@@ -9,7 +9,6 @@ import proxyFix from '../lib/index'
 import { ask, build, view } from './helpers'
 
 t.test('CommonJS shape: the plugin, .default and .proxyFix, with fastify-plugin metadata', async (t) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const required = require('../lib/index')
   t.equal(typeof required, 'function')
   t.equal(required.default, required)
@@ -114,7 +113,6 @@ t.test('without a socket, the values are what Fastify gives', async (t) => {
   const read = (name: string): unknown => Object.getOwnPropertyDescriptor(proto, name)?.get?.call(fake)
   t.same(['ip', 'ips', 'host', 'hostname', 'port', 'protocol', 'originalIp', 'originalHost', 'forwardedPrefix'].map(read),
     [undefined, [], 'h2.example:8443', 'h2.example', 8443, undefined, undefined, 'h2.example:8443', ''])
-  t.equal(read.call(null, 'host'), 'h2.example:8443')
   const empty = { raw: { headers: {}, socket: { remoteAddress: '203.0.113.1', encrypted: true } } }
   t.same(['host', 'hostname', 'port', 'protocol', 'originalHost'].map((name) => Object.getOwnPropertyDescriptor(proto, name)?.get?.call(empty)),
     ['', '', null, 'https', ''])

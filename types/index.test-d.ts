@@ -1,0 +1,53 @@
+import Fastify, { type FastifyRequest } from 'fastify'
+import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
+import proxyFix, { type ProxyFixOptions, type TrustFunction } from '..'
+import cjs = require('..')
+
+const app = Fastify()
+
+// Every form of the allowlist.
+app.register(proxyFix, { trustedProxies: 'loopback' })
+app.register(proxyFix, { trustedProxies: 'loopback, 10.0.0.0/8' })
+app.register(proxyFix, { trustedProxies: ['loopback', '2001:db8::/32'] })
+app.register(proxyFix, { trustedProxies: (address: string, hop: number) => address === '10.0.0.1' && hop < 2 })
+app.register(proxyFix, {
+  trustedProxies: ['10.0.0.0/8'],
+  hops: 2,
+  headers: { for: 'x-forwarded-for', host: false, proto: 'x-forwarded-proto', port: 'x-forwarded-port', prefix: false },
+  onInvalid: 'reject'
+})
+app.register(proxyFix, { trustedProxies: 'loopback', forwarded: true })
+app.register(proxyFix, { trustedProxies: 'loopback', clientIpHeader: 'cf-connecting-ip' })
+
+// The CommonJS shape: the plugin itself, `.default` and `.proxyFix`.
+expectType<typeof proxyFix>(cjs)
+expectType<typeof proxyFix>(cjs.default)
+expectType<typeof proxyFix>(cjs.proxyFix)
+app.register(cjs.proxyFix, { trustedProxies: 'loopback' })
+
+// Options are checked.
+expectError(app.register(proxyFix, {}))
+expectError(app.register(proxyFix, { trustedProxies: 42 }))
+expectError(app.register(proxyFix, { trustedProxies: 'loopback', hops: '2' }))
+expectError(app.register(proxyFix, { trustedProxies: 'loopback', headers: { for: true } }))
+expectError(app.register(proxyFix, { trustedProxies: 'loopback', headers: { host: 1 } }))
+expectError(app.register(proxyFix, { trustedProxies: 'loopback', onInvalid: 'drop' }))
+expectError(app.register(proxyFix, { trustedProxies: 'loopback', forwarded: 'yes' }))
+expectError(app.register(proxyFix, { trustedProxies: 'loopback', clientIpHeader: false }))
+expectError(app.register(proxyFix, { trustedProxies: (address: number) => true }))
+
+expectAssignable<ProxyFixOptions>({ trustedProxies: 'loopback' })
+expectNotAssignable<ProxyFixOptions>({ hops: 1 })
+expectAssignable<TrustFunction>((address: string, hop: number) => hop === 0)
+
+// The decorations, through declaration merging.
+app.get('/', async (request) => {
+  expectType<string>(request.ip)
+  expectType<string>(request.originalIp)
+  expectType<string>(request.originalHost)
+  expectType<string>(request.forwardedPrefix)
+  expectType<string>(request.hostname)
+  expectType<'http' | 'https'>(request.protocol)
+  return 'ok'
+})
+expectType<string>(({} as FastifyRequest).originalIp)
