@@ -122,10 +122,6 @@ function unescape (value: string, start: number, end: number): string {
   return out + value.slice(from, end)
 }
 
-// Lowercased extension names seen in the current element. Shared between
-// calls (parsing is synchronous) and cleared at the start of each element.
-const extensions = new Set<string>()
-
 /**
  * Parses a whole `Forwarded` header value (several header lines arrive joined
  * with ', '). Returns the elements left to right, values unquoted and
@@ -136,6 +132,9 @@ export function parseForwarded (value: string): ForwardedElement[] | null {
   const length = value.length
   const elements: ForwardedElement[] = []
   let anyPair = false
+  // Lowercased extension names of the current element, for the duplicate
+  // check; made on the first extension parameter, so most headers need none.
+  let extensions: Set<string> | undefined
   let i = skipOws(value, 0, length)
 
   for (;;) {
@@ -144,7 +143,7 @@ export function parseForwarded (value: string): ForwardedElement[] | null {
     if (i < length && value.charCodeAt(i) !== COMMA) {
       anyPair = true
       let seen = 0
-      if (extensions.size !== 0) extensions.clear()
+      extensions?.clear()
 
       for (;;) {
         // forwarded-pair = token "=" value
@@ -156,7 +155,8 @@ export function parseForwarded (value: string): ForwardedElement[] | null {
         const parameter = registeredParameter(value, nameStart, i)
         if (parameter === 0) {
           const name = value.slice(nameStart, i).toLowerCase()
-          if (extensions.has(name)) return null
+          if (extensions === undefined) extensions = new Set()
+          else if (extensions.has(name)) return null
           extensions.add(name)
         } else if ((seen & parameter) !== 0) {
           return null
