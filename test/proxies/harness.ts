@@ -8,7 +8,10 @@
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import cluster, { type Worker } from 'node:cluster'
-import { accessSync, chmodSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  accessSync, chmodSync, closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync,
+  rmSync, writeFileSync
+} from 'node:fs'
 import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
@@ -197,6 +200,55 @@ async function canConnect ({ host, port }: Listener): Promise<boolean> {
   })
 }
 
+/** `0A00007F:1F90`: how /proc/net/tcp writes 127.0.0.10:8080 on a little-endian host. */
+function procAddress ({ host, port }: Listener): string {
+  const hex = (n: number, width: number): string => n.toString(16).toUpperCase().padStart(width, '0')
+  return host.split('.').reverse().map((octet) => hex(Number(octet), 2)).join('') + ':' + hex(port, 4)
+}
+
+/**
+ * Who listens on an IPv4 address and port: the child (or a process it
+ * started: nginx's master), another process, nobody yet; 'unknown' without
+ * Linux's /proc. A successful connect alone could be some other server that
+ * took the port, and the test would then talk to the wrong thing.
+ */
+function listenerOwner (pid: number, listener: Listener): 'child' | 'other' | 'none' | 'unknown' {
+  let table: string
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8')
+  } catch {
+    return 'unknown'
+  }
+  const local = procAddress(listener)
+  const inodes = new Set<string>()
+  for (const line of table.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/)
+    // local_address, rem_address, st (0A = LISTEN) … inode
+    if (fields[1] === local && fields[3] === '0A') inodes.add(`socket:[${fields[9]}]`)
+  }
+  if (inodes.size === 0) return 'none'
+  let fds: string[]
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`)
+  } catch {
+    return 'unknown'
+  }
+  for (const fd of fds) {
+    try {
+      if (inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return 'child'
+    } catch {}
+  }
+  return 'other'
+}
+
+/** Whether the child listens there now; throws when another process does. */
+async function isListening (child: ChildProcess, listener: Listener): Promise<boolean> {
+  const owner = net.isIPv4(listener.host) ? listenerOwner(child.pid as number, listener) : 'unknown'
+  if (owner === 'other') throw new Error(`another process listens on ${listener.host}:${listener.port}`)
+  if (owner === 'unknown') return await canConnect(listener)
+  return owner === 'child'
+}
+
 async function stop (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
@@ -237,14 +289,22 @@ async function startProcess (t: TestLike, spec: ProcessSpec): Promise<Proxy> {
     if (failure === null && Date.now() > deadline) {
       failure = new Error(`not listening on ${pending.map((l) => `${l.host}:${l.port}`).join(', ')} after ${STARTUP_TIMEOUT} ms`)
     }
-    if (failure !== null) {
-      const message = `${spec.name} failed to start: ${(failure as Error).message}\n` +
-        `${spec.command} ${spec.args.join(' ')}\n${log()}`
-      t.comment(message)
-      throw new Error(message)
+    if (failure === null && child.pid !== undefined) {
+      try {
+        if (await isListening(child, pending[0])) {
+          pending.shift()
+          continue
+        }
+      } catch (error) {
+        failure = error as Error
+      }
     }
-    if (await canConnect(pending[0])) pending.shift()
-    else await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL))
+    if (failure !== null) {
+      const reason = `${spec.name} failed to start: ${(failure as Error).message}`
+      t.comment(`${reason}\n${spec.command} ${spec.args.join(' ')}\n${log() || '(it logged nothing)\n'}`)
+      throw new Error(`${reason} (its log is above)`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL))
   }
   return proxy
 }
