@@ -147,8 +147,8 @@ export function scanPort (text: string, start: number, end: number): number {
   return port <= 65535 ? port : -1
 }
 
-function isObfuscatedPort (text: string, start: number, end: number): boolean {
-  // RFC 7239 obfport: "_" 1*(ALPHA / DIGIT / "." / "_" / "-")
+/** RFC 7239 obfuscated identifier (obfnode, obfport): "_" 1*(ALPHA / DIGIT / "." / "_" / "-"). */
+export function isObfuscated (text: string, start: number, end: number): boolean {
   if (end - start < 2 || text.charCodeAt(start) !== 95) return false
   for (let i = start + 1; i < end; i++) {
     const c = text.charCodeAt(i)
@@ -159,7 +159,7 @@ function isObfuscatedPort (text: string, start: number, end: number): boolean {
 }
 
 function validPort (text: string, start: number, end: number, obfuscated: boolean): boolean {
-  return scanPort(text, start, end) > 0 || (obfuscated && isObfuscatedPort(text, start, end))
+  return scanPort(text, start, end) > 0 || (obfuscated && isObfuscated(text, start, end))
 }
 
 /** The index of `char` in text[start, end), or -1 (never looks past `end`). */

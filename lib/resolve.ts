@@ -1,8 +1,9 @@
 // Resolving one request: who the client is, and what host, port, protocol
 // and prefix it asked for, from the headers of trusted proxies only.
 
-import { canonical, endpoint, scanEndpoint, scanIP, scanPort } from './address'
+import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
 import { headerText, hostPart, previousElement, scanHost, scanPrefix, scanProto, span, type HeaderValue } from './headers'
+import { parseForwarded, type ForwardedElement } from './forwarded'
 import type { Config } from './options'
 
 export type RequestHeaders = Record<string, HeaderValue>
@@ -92,6 +93,87 @@ function readClientHeader (result: Resolution, header: string, value: string): v
   result.ip = address
 }
 
+/** A forwarded host (with optional port) in text[start, end): sets host, hostname and port, or marks it malformed. */
+function readHost (result: Resolution, header: string, text: string, start: number, end: number): void {
+  if (!scanHost(text, start, end)) {
+    markInvalid(result, header, text.slice(start, end))
+    return
+  }
+  const host = start === 0 && end === text.length ? text : text.slice(start, end)
+  result.host = host
+  result.hostname = hostPart.end === end ? host : text.slice(start, hostPart.end)
+  result.port = hostPart.port
+}
+
+function readProto (result: Resolution, header: string, text: string, start: number, end: number): void {
+  result.protocol = scanProto(text, start, end)
+  if (result.protocol === null) markInvalid(result, header, text.slice(start, end))
+}
+
+/** What a Forwarded `for=` names: an address (left in `parsed`/`endpoint`), a
+ *  legitimate non-address (`unknown`, `_obfuscated`), or something malformed. */
+const ADDRESS = 0
+const HIDDEN = 1
+const MALFORMED = 2
+
+function isHiddenName (text: string, start: number, end: number): boolean {
+  return (end - start === 7 && text.slice(start, end).toLowerCase() === 'unknown') || isObfuscated(text, start, end)
+}
+
+function classifyNode (text: string): number {
+  if (text.charCodeAt(0) === 91) return scanEndpoint(text, 0, text.length, true) ? ADDRESS : MALFORMED
+  // Outside brackets only IPv4 (or a name) with one optional port: IPv6 must be bracketed.
+  const colon = text.indexOf(':')
+  if (colon >= 0 && text.indexOf(':', colon + 1) >= 0) return MALFORMED
+  if (scanEndpoint(text, 0, text.length, true)) return ADDRESS
+  const nameEnd = colon < 0 ? text.length : colon
+  if (!isHiddenName(text, 0, nameEnd)) return MALFORMED
+  // The port of a hidden node must still be a port: digits or an obfuscated name.
+  if (colon < 0 || scanPort(text, colon + 1, text.length) > 0) return HIDDEN
+  if (isObfuscated(text, colon + 1, text.length)) return HIDDEN
+  return MALFORMED
+}
+
+/**
+ * Walks RFC 7239 elements from the right over their `for=` values. Returns the
+ * element that names the client (null when the client is the peer itself).
+ */
+function readForwarded (config: Config, result: Resolution, header: HeaderValue): ForwardedElement | null {
+  const value = headerText(header)
+  if (value === undefined) return null
+  const elements = parseForwarded(value)
+  if (elements === null) {
+    markInvalid(result, 'forwarded', value)
+    return null
+  }
+  let client: ForwardedElement | null = null
+  let trustedCount = 1
+  let i = elements.length - 1
+  while (true) {
+    const element = elements[i]
+    const node = element.for
+    if (node === undefined) return client
+    const kind = classifyNode(node)
+    if (kind === HIDDEN) return client
+    if (kind === MALFORMED) {
+      markInvalid(result, 'forwarded', node)
+      return client
+    }
+    const address = canonical(node, endpoint.start, endpoint.end)
+    result.ips.push(address)
+    result.ip = address
+    client = element
+    if (i === 0 || trustedCount >= config.hops) return client
+    const hop = elements.length - i
+    const trusted = config.trustFunction !== null
+      ? config.trustFunction(address, hop) === true
+      : (config.matcher as NonNullable<Config['matcher']>).matches()
+    if (!trusted) return client
+    trustedCount++
+    i--
+  }
+}
+
 /** The rightmost element of a forwarded list header, left in `span`; false when absent. */
 function lastElement (headers: RequestHeaders, name: string | null): string | undefined {
   if (name === null) return undefined
@@ -111,34 +193,28 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
   if (config.clientIpHeader !== null) {
     const value = headerText(headers[config.clientIpHeader])
     if (value !== undefined) readClientHeader(result, config.clientIpHeader, value)
-  } else if (config.forHeader !== null) {
+  } else if (config.forHeader !== null && !config.forwarded) {
     const value = headerText(headers[config.forHeader])
     if (value !== undefined) walkChain(config, result, config.forHeader, value)
   }
 
-  // Host, protocol, port and prefix: the rightmost value, which the nearest trusted proxy wrote.
-  let forwardedHost: string | null = null
-  let hostEnd = 0
-  let hostPort: number | null = null
-  let value = lastElement(headers, config.hostHeader)
-  if (value !== undefined) {
-    if (scanHost(value, span.start, span.end)) {
-      forwardedHost = span.start === 0 && span.end === value.length ? value : value.slice(span.start, span.end)
-      hostEnd = hostPart.end - span.start
-      hostPort = hostPart.port
-    } else {
-      markInvalid(result, config.hostHeader as string, value.slice(span.start, span.end))
+  // Host and protocol: in X-Forwarded-* mode the rightmost value, which the
+  // nearest trusted proxy wrote; in Forwarded mode the client's own element.
+  if (config.forwarded) {
+    const element = readForwarded(config, result, headers.forwarded)
+    if (element !== null) {
+      if (element.host !== undefined) readHost(result, 'forwarded', element.host, 0, element.host.length)
+      if (element.proto !== undefined) readProto(result, 'forwarded', element.proto, 0, element.proto.length)
     }
-  }
-
-  value = lastElement(headers, config.protoHeader)
-  if (value !== undefined) {
-    result.protocol = scanProto(value, span.start, span.end)
-    if (result.protocol === null) markInvalid(result, config.protoHeader as string, value.slice(span.start, span.end))
+  } else {
+    let value = lastElement(headers, config.hostHeader)
+    if (value !== undefined) readHost(result, config.hostHeader as string, value, span.start, span.end)
+    value = lastElement(headers, config.protoHeader)
+    if (value !== undefined) readProto(result, config.protoHeader as string, value, span.start, span.end)
   }
 
   let forwardedPort = -1
-  value = lastElement(headers, config.portHeader)
+  let value = lastElement(headers, config.portHeader)
   if (value !== undefined) {
     forwardedPort = scanPort(value, span.start, span.end)
     if (forwardedPort < 0) markInvalid(result, config.portHeader as string, value.slice(span.start, span.end))
@@ -151,14 +227,10 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
     else result.prefix = prefix
   }
 
-  if (forwardedHost !== null) {
-    result.hostname = hostEnd === forwardedHost.length ? forwardedHost : forwardedHost.slice(0, hostEnd)
-    if (forwardedPort > 0 && forwardedPort !== hostPort) {
+  if (result.host !== null) {
+    if (forwardedPort > 0 && forwardedPort !== result.port) {
       result.port = forwardedPort
       result.host = result.hostname + ':' + forwardedPort
-    } else {
-      result.port = hostPort
-      result.host = forwardedHost
     }
   } else if (forwardedPort > 0) {
     result.hostname = receivedHostname(headers)
