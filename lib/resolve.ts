@@ -5,6 +5,7 @@ import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } fro
 import { headerText, hostPart, previousElement, scanHost, scanPrefix, scanProto, span, type HeaderValue } from './headers'
 import { parseForwarded, type ForwardedElement } from './forwarded'
 import type { Config } from './options'
+import type { TrustMatcher } from './trust'
 
 export type RequestHeaders = Record<string, HeaderValue>
 
@@ -31,13 +32,19 @@ export class Resolution {
   }
 }
 
+/** Whether the address just scanned (its canonical text is `address`) is trusted at `hop`.
+ *  A user's function trusts only when it returns `true`. */
+function trusts (config: Config, address: string, hop: number): boolean {
+  if (config.trustFunction !== null) return config.trustFunction(address, hop) === true
+  return (config.matcher as TrustMatcher).matches()
+}
+
 /** Whether the socket peer is trusted. A zone id (`fe80::1%eth0`) is not part of the match. */
 export function isTrustedPeer (config: Config, peer: string): boolean {
   const zone = peer.indexOf('%')
   const end = zone < 0 ? peer.length : zone
   if (!scanIP(peer, 0, end)) return false
-  if (config.trustFunction !== null) return config.trustFunction(canonical(peer, 0, end), 0) === true
-  return (config.matcher as NonNullable<Config['matcher']>).matches()
+  return trusts(config, config.trustFunction === null ? '' : canonical(peer, 0, end), 0)
 }
 
 /** The Host header as Fastify reads it, and its host name part (Fastify's rule). */
@@ -68,10 +75,7 @@ function walkChain (config: Config, result: Resolution, header: string, value: s
     result.ips.push(address)
     result.ip = address
     if (comma < 0 || trustedCount >= config.hops) return
-    const trusted = config.trustFunction !== null
-      ? config.trustFunction(address, hop) === true
-      : (config.matcher as NonNullable<Config['matcher']>).matches()
-    if (!trusted) return
+    if (!trusts(config, address, hop)) return
     trustedCount++
     hop++
     end = comma
@@ -165,10 +169,7 @@ function readForwarded (config: Config, result: Resolution, header: HeaderValue)
     client = element
     if (i === 0 || trustedCount >= config.hops) return client
     const hop = elements.length - i
-    const trusted = config.trustFunction !== null
-      ? config.trustFunction(address, hop) === true
-      : (config.matcher as NonNullable<Config['matcher']>).matches()
-    if (!trusted) return client
+    if (!trusts(config, address, hop)) return client
     trustedCount++
     i--
   }
