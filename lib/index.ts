@@ -1,12 +1,16 @@
 // The Fastify glue: compile the options once, then answer `request.ip`,
 // `hostname`, `protocol`… from a resolution computed at most once per request.
 
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { httpErrors } from '@fastify/sensible'
+import { explain, risks, summary } from './diagnostics'
 import { ProxyFixError, codes, excerpt } from './errors'
 import { normalizeOptions, type Config, type ProxyFixHeaders, type ProxyFixOptions } from './options'
 import { resolve, type InvalidValue, type Resolution } from './resolve'
+import {
+  createResolver, hostnameOf, portOf, receivedHost, requestHost,
+  type ProxyResolver, type RawRequest, type ResolvedRequest
+} from './resolver'
 import type { TrustFunction } from './trust'
 
 declare module 'fastify' {
@@ -23,25 +27,26 @@ declare module 'fastify' {
 /** Per-request cache: null until resolved, then the resolution or `false` (peer untrusted). */
 const kResolution = Symbol('fastify-proxy-fix.resolution')
 
+/** Fastify's logger type; pino (and most loggers) can also say whether a level is on. */
+type Logger = FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }
+
 interface ProxyFixRequest {
   [kResolution]: Resolution | false | null
   raw: FastifyRequest['raw']
+  log?: Logger
 }
 
-const PORT = /:(\d+)$/
-
-function receivedHost (request: ProxyFixRequest): string {
-  const headers = request.raw.headers
-  return headers.host ?? (headers[':authority'] as string | undefined) ?? ''
-}
-
-/** The 400 for a malformed value from a trusted proxy; the message is short and escaped. */
+/** The 400 for a malformed value from a trusted proxy: Fastify's error body, a short escaped message. */
 function invalidHeaderError (invalid: InvalidValue): Error {
-  const error = httpErrors.badRequest(
-    `Invalid ${excerpt(invalid.header, 40)} header from a trusted proxy: "${excerpt(invalid.value)}"`
-  ) as Error & { code?: string }
-  error.code = codes.INVALID_HEADER
+  const error = new ProxyFixError(codes.INVALID_HEADER,
+    `Invalid ${excerpt(invalid.header, 40)} header from a trusted proxy: "${excerpt(invalid.value)}"`) as ProxyFixError & { statusCode: number }
+  error.statusCode = 400
   return error
+}
+
+/** Whether debug lines would be written: one cheap check, false for loggers that cannot tell. */
+function debugEnabled (log: Logger | undefined): boolean {
+  return typeof log?.isLevelEnabled === 'function' && log.isLevelEnabled('debug')
 }
 
 function requestPrototype (instance: FastifyInstance): object {
@@ -85,8 +90,15 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
   function resolved (request: ProxyFixRequest): Resolution | null {
     let r = request[kResolution]
     if (r === null || r === undefined) {
-      r = resolve(config, request.raw.socket?.remoteAddress, request.raw.headers) ?? false
+      const peer = request.raw.socket?.remoteAddress
+      const resolution = resolve(config, peer, request.raw.headers)
+      r = resolution ?? false
       request[kResolution] = r
+      if (debugEnabled(request.log)) {
+        for (const entry of explain(config, peer, request.raw.headers, resolution)) {
+          (request.log as Logger).debug(entry.details, entry.message)
+        }
+      }
     }
     return r === false ? null : r
   }
@@ -111,17 +123,13 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
     host: {
       configurable: true,
       get (this: ProxyFixRequest) {
-        return resolved(this)?.host ?? receivedHost(this)
+        return resolved(this)?.host ?? requestHost(this.raw.headers)
       }
     },
     hostname: {
       configurable: true,
       get (this: ProxyFixRequest) {
-        const r = resolved(this)
-        if (r !== null && r.hostname !== null) return r.hostname
-        const host = receivedHost(this)
-        if (host.charCodeAt(0) === 91) return host.slice(0, host.indexOf(']') + 1)
-        return host.split(':', 1)[0]
+        return resolved(this)?.hostname ?? hostnameOf(requestHost(this.raw.headers))
       }
     },
     port: {
@@ -129,8 +137,7 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
       get (this: ProxyFixRequest) {
         const r = resolved(this)
         if (r !== null && r.port !== undefined) return r.port
-        const match = PORT.exec(receivedHost(this))
-        return match === null ? null : parseInt(match[1], 10)
+        return portOf(requestHost(this.raw.headers))
       }
     },
     protocol: {
@@ -158,7 +165,7 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
     originalHost: {
       configurable: true,
       get (this: ProxyFixRequest) {
-        return receivedHost(this)
+        return receivedHost(this.raw)
       }
     }
   })
@@ -170,16 +177,20 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
       else next()
     })
   }
+
+  const line = summary(config)
+  instance.log.info(line.details, line.message)
+  for (const risk of risks(config)) instance.log.warn(risk.details, risk.message)
 }
 
 fp(proxyFix, { fastify: '5.x', name: 'fastify-proxy-fix' })
 
-// CommonJS users get the plugin itself, with `.default` and `.proxyFix` (Fastify's convention).
-// eslint-disable-next-line @typescript-eslint/no-namespace
+// CommonJS users get the plugin itself, with `.default` and `.proxyFix` (Fastify's
+// convention), and the framework-free `createResolver`.
 declare namespace proxyFix {
-  export type { ProxyFixOptions, ProxyFixHeaders, TrustFunction }
-  export { proxyFix, proxyFix as default }
+  export type { ProxyFixOptions, ProxyFixHeaders, TrustFunction, ProxyResolver, RawRequest, ResolvedRequest, InvalidValue }
+  export { proxyFix, proxyFix as default, createResolver }
 }
-Object.assign(proxyFix, { default: proxyFix, proxyFix })
+Object.assign(proxyFix, { default: proxyFix, proxyFix, createResolver })
 
 export = proxyFix

@@ -1,0 +1,13 @@
+// The ESM entry. Node's `import` of the CommonJS build gives the plugin as the
+// default export; the named exports are spelled out here because Node cannot
+// see them in `module.exports = proxyFix`. Both entries share one module
+// instance, so there is no dual-package hazard.
+
+import proxyFix from './index.js'
+
+export default proxyFix
+export { proxyFix }
+export const createResolver = proxyFix.createResolver
+export type {
+  InvalidValue, ProxyFixHeaders, ProxyFixOptions, ProxyResolver, RawRequest, ResolvedRequest, TrustFunction
+} from './index.js'

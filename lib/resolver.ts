@@ -1,0 +1,104 @@
+// The framework-free resolver: the plugin's answers for a raw Node request,
+// where there is no Fastify request yet (a plain node:http server, Fastify's
+// `rewriteUrl`, a logger factory). The plugin's getters share its fallbacks.
+
+import { headerText } from './headers'
+import { normalizeOptions, type ProxyFixOptions } from './options'
+import { resolve, type InvalidValue, type RequestHeaders } from './resolve'
+
+/** What the resolver reads of a request: Node's `IncomingMessage` and `Http2ServerRequest` both fit. */
+export interface RawRequest {
+  socket?: { remoteAddress?: string, encrypted?: boolean } | null
+  headers: RequestHeaders
+  /** Header lines as received; `originalHost` prefers them, so a rewritten `headers.host` does not hide the received one. */
+  rawHeaders?: readonly string[]
+}
+
+/** Everything the plugin decorates a request with, computed for one raw request. */
+export interface ResolvedRequest {
+  /** Whether the socket peer is a trusted proxy (only then were forwarded headers read). */
+  trusted: boolean
+  /** The client address; the socket peer's when it is untrusted; `undefined` without a socket. */
+  ip: string | undefined
+  /** The addresses walked, nearest first: `[socket peer, …, client]`. */
+  ips: string[]
+  host: string
+  hostname: string
+  port: number | null
+  protocol: 'http' | 'https'
+  /** The validated path prefix without a trailing slash, or `''`. */
+  prefix: string
+  originalIp: string | undefined
+  originalHost: string
+  /** The first malformed value a trusted proxy sent, or null. The caller decides what to do with it. */
+  invalid: InvalidValue | null
+}
+
+export type ProxyResolver = (request: RawRequest) => ResolvedRequest
+
+/** The Host header (or HTTP/2 `:authority`) as Fastify reads it; `''` when there is neither. */
+export function requestHost (headers: RequestHeaders): string {
+  return headerText(headers.host) ?? headerText(headers[':authority']) ?? ''
+}
+
+/** The Host header as the client sent it: from `rawHeaders` when there are any. */
+export function receivedHost (request: RawRequest): string {
+  const lines = request.rawHeaders
+  if (lines !== undefined) {
+    let authority: string | undefined
+    for (let i = 0; i < lines.length; i += 2) {
+      const name = lines[i]
+      if (name.length === 4 && name.toLowerCase() === 'host') return lines[i + 1]
+      if (authority === undefined && name === ':authority') authority = lines[i + 1]
+    }
+    if (authority !== undefined) return authority
+  }
+  return requestHost(request.headers)
+}
+
+/** The host name part of a Host value (Fastify's rule: a bracketed IPv6 literal keeps its brackets). */
+export function hostnameOf (host: string): string {
+  if (host.charCodeAt(0) === 91) return host.slice(0, host.indexOf(']') + 1)
+  const colon = host.indexOf(':')
+  return colon < 0 ? host : host.slice(0, colon)
+}
+
+const PORT = /:(\d+)$/
+
+/** The port of a Host value, or null when it has none. */
+export function portOf (host: string): number | null {
+  const match = PORT.exec(host)
+  return match === null ? null : parseInt(match[1], 10)
+}
+
+/**
+ * Compiles the options (throwing a `ProxyFixError` when they are wrong, as the
+ * plugin does at registration) and returns a function that resolves one raw
+ * request. Its result has every value, also for untrusted peers (then they are
+ * what the socket and the `Host` header say). It never rejects: a malformed
+ * value is reported in `invalid`, whatever `onInvalid` says.
+ */
+export function createResolver (options: ProxyFixOptions): ProxyResolver {
+  const config = normalizeOptions(options)
+  return function resolveRequest (request: RawRequest): ResolvedRequest {
+    const socket = request.socket ?? undefined
+    const peer = socket?.remoteAddress
+    const headers = request.headers
+    const r = resolve(config, peer, headers)
+    const received = requestHost(headers)
+    const host = r?.host ?? received
+    return {
+      trusted: r !== null,
+      ip: r === null ? peer : r.ip,
+      ips: r !== null ? r.ips : peer === undefined ? [] : [peer],
+      host,
+      hostname: r?.hostname ?? hostnameOf(received),
+      port: r !== null && r.port !== undefined ? r.port : portOf(received),
+      protocol: r?.protocol ?? (socket?.encrypted === true ? 'https' : 'http'),
+      prefix: r?.prefix ?? '',
+      originalIp: peer,
+      originalHost: receivedHost(request),
+      invalid: r?.invalid ?? null
+    }
+  }
+}
