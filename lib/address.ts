@@ -24,33 +24,53 @@ function hexValue (c: number): number {
   return -1
 }
 
-/** Scans a dotted-quad IPv4 address in text[start, end) into `parsed.v4`. */
-export function scanIPv4 (text: string, start: number, end: number): boolean {
+/** The value of the dotted quad found by the last `quadEnd`. */
+let quadValue = 0
+
+/**
+ * Reads a dotted quad that starts at text[start] and returns the index just
+ * after it (its value in `quadValue`), or -1 when there is none. Each
+ * character is read once: this is the hot path of every request.
+ */
+function quadEnd (text: string, start: number, end: number): number {
   let value = 0
   let octets = 0
   let i = start
   while (true) {
-    const first = i
-    let octet = 0
-    while (i < end) {
-      const c = text.charCodeAt(i)
-      if (c < 48 || c > 57) break
-      octet = octet * 10 + (c - 48)
-      i++
+    if (i >= end) return -1
+    let octet = text.charCodeAt(i++) - 48
+    if (octet < 0 || octet > 9) return -1
+    let c = i < end ? text.charCodeAt(i) : -1
+    if (c >= 48 && c <= 57) {
+      if (octet === 0) return -1 // no leading zeros
+      octet = octet * 10 + c - 48
+      c = ++i < end ? text.charCodeAt(i) : -1
+      if (c >= 48 && c <= 57) {
+        octet = octet * 10 + c - 48
+        if (octet > 255) return -1
+        c = ++i < end ? text.charCodeAt(i) : -1
+        if (c >= 48 && c <= 57) return -1 // four digits
+      }
     }
-    const digits = i - first
-    if (digits === 0 || digits > 3 || octet > 255) return false
-    if (digits > 1 && text.charCodeAt(first) === 48) return false
     value = value * 256 + octet
-    octets++
-    if (octets === 4) break
-    if (i >= end || text.charCodeAt(i) !== 46) return false
+    if (++octets === 4) break
+    if (c !== 46) return -1
     i++
   }
-  if (i !== end) return false
+  quadValue = value
+  return i
+}
+
+function setIPv4 (value: number): void {
   parsed.family = 4
   parsed.mapped = false
   parsed.v4 = value
+}
+
+/** Scans a dotted-quad IPv4 address in text[start, end) into `parsed.v4`. */
+export function scanIPv4 (text: string, start: number, end: number): boolean {
+  if (quadEnd(text, start, end) !== end) return false
+  setIPv4(quadValue)
   return true
 }
 
@@ -124,14 +144,10 @@ function setIPv6FromGroups (): void {
   parsed.w3 = (groups[6] * 65536 + groups[7]) >>> 0
 }
 
-/** Scans a bare IPv4 or IPv6 address in text[start, end). */
+/** Scans a bare IPv4 or IPv6 address in text[start, end). (No IPv4 text is
+ *  IPv6 and the other way round, so trying both in turn is exact.) */
 export function scanIP (text: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 58) return scanIPv6(text, start, end)
-    if (c === 46) return scanIPv4(text, start, end)
-  }
-  return false
+  return scanIPv4(text, start, end) || scanIPv6(text, start, end)
 }
 
 /** A port in text[start, end): 1–65535 in decimal without a leading zero; -1 otherwise. */
@@ -189,20 +205,19 @@ export function scanEndpoint (text: string, start: number, end: number, obfuscat
     endpoint.end = close
     return scanIPv6(text, start + 1, close)
   }
-  const colon = indexIn(text, 58, start, end)
-  if (colon < 0) {
+  // A dotted quad, alone or followed by a port, in one pass.
+  const quad = quadEnd(text, start, end)
+  if (quad === end || (quad >= 0 && text.charCodeAt(quad) === 58 && validPort(text, quad + 1, end, obfuscatedPort))) {
+    setIPv4(quadValue)
     endpoint.start = start
-    endpoint.end = end
-    return scanIPv4(text, start, end)
+    endpoint.end = quad
+    return true
   }
-  if (indexIn(text, 58, colon + 1, end) >= 0) {
-    endpoint.start = start
-    endpoint.end = end
-    return scanIPv6(text, start, end)
-  }
+  // Anything else can only be an unbracketed IPv6 address, which takes no port
+  // (an IPv4 text, with or without a port, has fewer than two colons and is never IPv6).
   endpoint.start = start
-  endpoint.end = colon
-  return validPort(text, colon + 1, end, obfuscatedPort) && scanIPv4(text, start, colon)
+  endpoint.end = end
+  return scanIPv6(text, start, end)
 }
 
 function dotted (v4: number): string {

@@ -22,8 +22,10 @@ function isOWS (c: number): boolean {
 
 /** Finds the element of a comma list that ends at `end` and leaves it in `span`. */
 export function previousElement (text: string, end: number): void {
-  let i = end - 1
-  while (i >= 0 && text.charCodeAt(i) !== 44) i--
+  // Native searches, not a loop: most values are one element (the forward
+  // search answers that at once), and a 16 KB header costs microseconds.
+  const first = text.indexOf(',')
+  const i = first < 0 || first >= end ? -1 : text.lastIndexOf(',', end - 1)
   span.comma = i
   let a = i + 1
   let b = end
