@@ -388,3 +388,82 @@ t.test('host constraints see the forwarded host with the rewriteUrl recipe', asy
   })
   t.same([body.route, body.originalHost], ['shop', 'Backend:3000'])
 })
+
+// ---------------------------------------------------------------------------
+// docs/recipes-cloud.md: each recipe, fed what the platform documents it sends.
+
+interface Recipe {
+  name: string
+  options: ProxyFixOptions
+  peer: string
+  headers: Record<string, string>
+  expected: Record<string, unknown>
+  /** Whether anything but the platform can connect (not on Heroku's Common Runtime). */
+  reachable?: false
+}
+
+const recipes: Recipe[] = [
+  {
+    name: 'Cloudflare',
+    options: { trustedProxies: ['173.245.48.0/20', '2400:cb00::/32'], clientIpHeader: 'cf-connecting-ip', headers: { host: false } },
+    peer: '173.245.48.5',
+    headers: { host: 'shop.example', 'cf-connecting-ip': '198.51.100.23', 'x-forwarded-for': '6.6.6.6, 198.51.100.23', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' },
+    expected: { ip: '198.51.100.23', hostname: 'shop.example', protocol: 'https', port: null }
+  },
+  {
+    name: 'AWS ALB',
+    options: { trustedProxies: ['10.0.1.0/24', '10.0.2.0/24'], hops: 1, headers: { host: false, port: 'x-forwarded-port' } },
+    peer: '10.0.1.17',
+    headers: { host: 'shop.example', 'x-forwarded-for': '6.6.6.6, 10.0.2.9', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' },
+    expected: { ip: '10.0.2.9', hostname: 'shop.example', protocol: 'https', port: 443 }
+  },
+  {
+    name: 'Google Cloud external Application Load Balancer',
+    options: { trustedProxies: ['35.191.0.0/16', '130.211.0.0/22', '2600:2d00:1:b029::/64', '2600:2d00:1:1::/64', '203.0.113.10'], headers: { host: false } },
+    peer: '2600:2d00:1:b029::5',
+    headers: { host: 'shop.example', 'x-forwarded-for': '6.6.6.6, 198.51.100.23, 203.0.113.10', 'x-forwarded-proto': 'https' },
+    expected: { ip: '198.51.100.23', hostname: 'shop.example', protocol: 'https', port: null }
+  },
+  {
+    name: 'Kubernetes ingress-nginx',
+    options: { trustedProxies: ['10.244.0.0/16'], hops: 1, headers: { port: 'x-forwarded-port' } },
+    peer: '10.244.1.7',
+    headers: { host: 'shop-svc:8080', 'x-forwarded-for': '198.51.100.23', 'x-forwarded-host': 'shop.example', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-original-forwarded-for': '6.6.6.6' },
+    expected: { ip: '198.51.100.23', hostname: 'shop.example', protocol: 'https', port: 443 }
+  },
+  {
+    name: 'Heroku',
+    options: { trustedProxies: ['0.0.0.0/0', '::/0'], hops: 1, headers: { host: false, port: 'x-forwarded-port' } },
+    peer: '10.1.2.3',
+    headers: { host: 'shop.example', 'x-forwarded-for': '6.6.6.6, 198.51.100.23', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443' },
+    expected: { ip: '198.51.100.23', hostname: 'shop.example', protocol: 'https', port: 443 },
+    reachable: false
+  },
+  {
+    name: 'Fly.io',
+    options: { trustedProxies: '192.0.2.1', clientIpHeader: 'fly-client-ip', headers: { host: false, port: 'fly-forwarded-port' } },
+    peer: '192.0.2.1',
+    headers: { host: 'shop.example', 'fly-client-ip': '198.51.100.23', 'x-forwarded-for': '198.51.100.23, 203.0.113.99', 'x-forwarded-proto': 'https', 'fly-forwarded-port': '443', 'x-forwarded-port': '9999' },
+    expected: { ip: '198.51.100.23', hostname: 'shop.example', protocol: 'https', port: 443 }
+  }
+]
+
+t.test('cloud recipes: the client each platform names, nothing a client can forge, no startup warning', async (t) => {
+  for (const recipe of recipes) {
+    const resolveClient = createResolver(recipe.options)
+    const trusted = resolveClient(raw(recipe.peer, recipe.headers))
+    t.same({ ip: trusted.ip, hostname: trusted.hostname, protocol: trusted.protocol, port: trusted.port }, recipe.expected, recipe.name)
+    if (recipe.reachable !== false) {
+      const direct = resolveClient(raw('198.51.100.200', recipe.headers))
+      t.same([direct.ip, direct.hostname, direct.protocol], ['198.51.100.200', recipe.headers.host.split(':')[0], 'http'],
+        `${recipe.name}: a client that connects directly changes nothing`)
+    }
+
+    const warnings: any[] = []
+    const stream = new Writable({ write (chunk, _encoding, callback) { warnings.push(JSON.parse(String(chunk))); callback() } })
+    const app = Fastify({ logger: { level: 'warn', stream } })
+    await app.register(proxyFix, recipe.options)
+    await app.ready()
+    t.same(warnings, [], `${recipe.name}: no warning at startup`)
+  }
+})
