@@ -32,17 +32,18 @@ const PRIVATE_V4: Array<[bigint, bigint]> = [
   [0xc0a80000n, 0xc0a8ffffn] // 192.168.0.0/16
 ]
 
+type Ranges = NonNullable<Config['matcher']>['ranges']
+
 /** Whether [start, end] lies inside one of the merged, sorted intervals. */
 function covers (intervals: ReadonlyArray<readonly [bigint, bigint]>, start: bigint, end: bigint): boolean {
   return intervals.some((r) => r[0] <= start && end <= r[1])
 }
 
 /** Which whole address family the allowlist trusts: a name for messages, or null. */
-function everyone (config: Config): string | null {
-  if (config.matcher === null) return null
-  const { v4, v6 } = config.matcher.ranges
-  if (covers(v6, 0n, V6_LAST)) return '::/0 (every address, IPv4 included)'
-  if (covers(v4, 0n, V4_LAST)) return '0.0.0.0/0 (every IPv4 address)'
+function everyone (ranges: Ranges | null): string | null {
+  if (ranges === null) return null
+  if (covers(ranges.v6, 0n, V6_LAST)) return '::/0 (every address, IPv4 included)'
+  if (covers(ranges.v4, 0n, V4_LAST)) return '0.0.0.0/0 (every IPv4 address)'
   return null
 }
 
@@ -87,7 +88,8 @@ export function summary (config: Config): Entry {
 /** The `warn` lines for risky configurations, each naming the risk and the fix. */
 export function risks (config: Config): Entry[] {
   const out: Entry[] = []
-  const all = everyone(config)
+  const ranges = config.matcher === null ? null : config.matcher.ranges
+  const all = everyone(ranges)
   const readsChain = config.clientIpHeader === null && (config.forwarded || config.forHeader !== null)
   if (all !== null && readsChain && config.hops === Infinity) {
     out.push({
@@ -106,8 +108,7 @@ export function risks (config: Config): Entry[] {
     })
   }
   const hostHeader = config.forwarded ? 'forwarded' : config.hostHeader
-  const matcher = config.matcher
-  if (hostHeader !== null && matcher !== null && PRIVATE_V4.every(([a, b]) => covers(matcher.ranges.v4, a, b))) {
+  if (hostHeader !== null && ranges !== null && PRIVATE_V4.every(([a, b]) => covers(ranges.v4, a, b))) {
     const fix = config.forwarded
       ? 'list only your proxies\' addresses'
       : 'list only your proxies\' addresses, or set headers.host: false if your proxy does not send the header'
