@@ -5,10 +5,11 @@
 import { deepStrictEqual, equal, ok } from 'node:assert/strict'
 import { isIP } from 'node:net'
 import fc from 'fast-check'
+import { createResolver } from '../../lib/resolver'
 import { build } from '../helpers'
 import {
-  anyAddr, checkProperty, entryFor, fastifyHost, forwardedHeader, inside, modelHost, modelPrefix, modelRequest, peerText, receivedHost,
-  requestHeaders, setup
+  anyAddr, checkProperty, entryFor, fastifyHost, forwardedHeader, inside, modelHost, modelPrefix, modelRequest, modelTrusted,
+  peerAddress, peerText, receivedHost, requestHeaders, setup
 } from './support'
 
 const scenario = setup.chain((s) => {
@@ -58,3 +59,36 @@ checkProperty('output is always an address, a host, a protocol, a port', 400, fc
     await app.close()
   }
 }), 'up to 8 requests each, trusted peers, any mode, ignore or reject')
+
+// The framework-free createResolver gives the same answers, for trusted and
+// untrusted peers alike, and reports the malformed value instead of rejecting.
+const resolverScenario = setup.chain((s) => {
+  const near = fc.oneof({ weight: 3, arbitrary: inside(s.model.cidrs) }, { weight: 1, arbitrary: anyAddr })
+  return fc.record({
+    setup: fc.constant(s),
+    requests: fc.array(fc.record({
+      peer: fc.tuple(fc.oneof(inside(s.model.cidrs), anyAddr), fc.nat()).map(([addr, style]) => peerText(addr, style)),
+      headers: requestHeaders(entryFor(near), 2, forwardedHeader(near)),
+      host: receivedHost,
+      http2: fc.boolean() // the received host as HTTP/2's :authority instead of Host
+    }), { minLength: 1, maxLength: 8 })
+  })
+})
+
+checkProperty('createResolver answers as the model', 1000, fc.property(resolverScenario, ({ setup, requests }) => {
+  const resolveRequest = createResolver(setup.options)
+  for (const { peer, headers, host, http2 } of requests) {
+    const seen = resolveRequest({ socket: { remoteAddress: peer }, headers: { ...headers, [http2 ? ':authority' : 'host']: host } })
+    const { invalid, forwardedPrefix, ...fields } = modelRequest(setup.model, peer, headers, host)
+    const peerAddr = peerAddress(peer) as NonNullable<ReturnType<typeof peerAddress>>
+    deepStrictEqual(seen, {
+      ...fields,
+      prefix: forwardedPrefix,
+      trusted: modelTrusted(setup.model.cidrs, peerAddr),
+      originalIp: peer,
+      originalHost: host,
+      invalid: seen.invalid === null ? null : { header: seen.invalid.header, value: invalid.get(seen.invalid.header) }
+    })
+    equal(seen.invalid === null, invalid.size === 0, 'a malformed value is reported')
+  }
+}), 'up to 8 requests each, any peer, any mode')
