@@ -128,7 +128,7 @@ function validAllowEntry (entry: string): boolean {
 }
 
 checkProperty('compileTrust accepts exactly the valid entries and fails with a coded error', 3000,
-  fc.property(fc.oneof(allowEntry, mutate(allowEntry), hostile, fc.constantFrom('Loopback', 'PRIVATE', 'fe80::/10%eth0', '10.0.0.0/08', '::/129', '1.2.3.4/-1')), (entry) => {
+  fc.property(fc.oneof(allowEntry, mutate(allowEntry), hostile, fc.constantFrom('Loopback', 'PRIVATE', 'fe80::/10%eth0', '10.0.0.0/08', '::/129', '1.2.3.4/-1', 'constructor', '__proto__', 'toString', 'hasOwnProperty')), (entry) => {
     let error: unknown = null
     try {
       compileTrust([entry])
