@@ -19,8 +19,8 @@ import { ProxyFixError } from '../../lib/errors'
 import { hostPart, previousElement, scanHost, scanPrefix, scanProto, span } from '../../lib/headers'
 import { compileTrust } from '../../lib/trust'
 import {
-  NAMED, allowEntry, anyAddr, canonicalText, checkProperty, edge, entryFor, hostValue, hostile, inside, junkEntry,
-  listElements, modelAddress, modelCidrs, modelEndpoint, modelHost, modelPort, modelPrefix, modelProto, portValue,
+  allowEntry, anyAddr, canonicalText, checkProperty, edge, entryFor, hostValue, hostile, inside, junkEntry,
+  listElements, modelAddress, modelCidrs, modelEndpoint, modelHost, modelPort, modelPrefix, modelProto, named, portValue,
   prefixValue, protoValue, spell, spelling
 } from './support'
 
@@ -86,8 +86,8 @@ function ipaddrMatches (text: string, cidr: string): boolean {
 
 /** An allowlist entry in a form ipaddr.js reads right (names expanded, RFC 5952 text). */
 function forIpaddr (entry: string): string[] {
-  const named = NAMED[entry]
-  if (named !== undefined) return named
+  const blocks = named(entry)
+  if (blocks !== undefined) return blocks
   return modelCidrs(entry).map((cidr) => {
     const text = cidr.family === 4
       ? canonicalText({ family: 4, value: cidr.base })
@@ -120,7 +120,7 @@ checkProperty('the compiled allowlist matches as ipaddr.js does', 2000, fc.prope
 
 /** The contract's allowlist entry: a name, or an address with an optional prefix length in range. */
 function validAllowEntry (entry: string): boolean {
-  if (NAMED[entry.toLowerCase()] !== undefined) return true
+  if (named(entry.toLowerCase()) !== undefined) return true
   const [address, length, extra] = entry.split('/')
   if (extra !== undefined || modelAddress(address) === null) return false
   if (length === undefined) return true

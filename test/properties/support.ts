@@ -171,17 +171,21 @@ export function sameAddress (a: Addr, b: Addr): boolean {
 
 export interface Cidr { family: 4 | 6, base: bigint, bits: number }
 
-export const NAMED: Record<string, string[]> = {
-  loopback: ['127.0.0.0/8', '::1/128'],
-  linklocal: ['169.254.0.0/16', 'fe80::/10'],
-  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']
+const LOOPBACK = ['127.0.0.0/8', '::1/128']
+const LINKLOCAL = ['169.254.0.0/16', 'fe80::/10']
+const UNIQUELOCAL = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']
+const RANGES = new Map([['loopback', LOOPBACK], ['linklocal', LINKLOCAL], ['uniquelocal', UNIQUELOCAL],
+  ['private', [...LOOPBACK, ...LINKLOCAL, ...UNIQUELOCAL]]])
+
+/** The blocks a range name stands for, or undefined (a Map: 'constructor' is not a name). */
+export function named (name: string): string[] | undefined {
+  return RANGES.get(name)
 }
-NAMED.private = [...NAMED.loopback, ...NAMED.linklocal, ...NAMED.uniquelocal]
 
 /** The CIDR blocks an allowlist entry stands for (names expanded); throws on a bad entry. */
 export function modelCidrs (entry: string): Cidr[] {
-  const named = NAMED[entry.trim()]
-  if (named !== undefined) return named.flatMap(modelCidrs)
+  const blocks = named(entry.trim())
+  if (blocks !== undefined) return blocks.flatMap(modelCidrs)
   const [text, length] = entry.trim().split('/')
   const raw = rawAddress(text)
   if (raw === null) throw new Error(`model: bad allowlist entry ${entry}`)
