@@ -3,6 +3,7 @@
 
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { httpErrors } from '@fastify/sensible'
 import { explain, risks, summary } from './diagnostics'
 import { ProxyFixError, codes, excerpt } from './errors'
 import { normalizeOptions, type Config, type ProxyFixHeaders, type ProxyFixOptions } from './options'
@@ -37,10 +38,13 @@ interface ProxyFixRequest {
 }
 
 /** The 400 for a malformed value from a trusted proxy: Fastify's error body, a short escaped message. */
+// Built with @fastify/sensible's httpErrors, so that it is the same HttpError
+// (statusCode, expose) that apps using sensible already handle.
 function invalidHeaderError (invalid: InvalidValue): Error {
-  const error = new ProxyFixError(codes.INVALID_HEADER,
-    `Invalid ${excerpt(invalid.header, 40)} header from a trusted proxy: "${excerpt(invalid.value)}"`) as ProxyFixError & { statusCode: number }
-  error.statusCode = 400
+  const error = httpErrors.badRequest(
+    `Invalid ${excerpt(invalid.header, 40)} header from a trusted proxy: "${excerpt(invalid.value)}"`
+  ) as Error & { code?: string }
+  error.code = codes.INVALID_HEADER
   return error
 }
 
