@@ -24,12 +24,13 @@ function hexValue (c: number): number {
   return -1
 }
 
-/** The value of the dotted quad found by the last `quadEnd`. */
-let quadValue = 0
+/** The value of the dotted quad found by the last `quadEnd` (a typed array,
+ *  so that storing a value above 2^31 allocates nothing). */
+const quadValue = new Float64Array(1)
 
 /**
  * Reads a dotted quad that starts at text[start] and returns the index just
- * after it (its value in `quadValue`), or -1 when there is none. Each
+ * after it (its value in `quadValue[0]`), or -1 when there is none. Each
  * character is read once: this is the hot path of every request.
  */
 function quadEnd (text: string, start: number, end: number): number {
@@ -57,7 +58,7 @@ function quadEnd (text: string, start: number, end: number): number {
     if (c !== 46) return -1
     i++
   }
-  quadValue = value
+  quadValue[0] = value
   return i
 }
 
@@ -70,7 +71,7 @@ function setIPv4 (value: number): void {
 /** Scans a dotted-quad IPv4 address in text[start, end) into `parsed.v4`. */
 export function scanIPv4 (text: string, start: number, end: number): boolean {
   if (quadEnd(text, start, end) !== end) return false
-  setIPv4(quadValue)
+  setIPv4(quadValue[0])
   return true
 }
 
@@ -208,7 +209,7 @@ export function scanEndpoint (text: string, start: number, end: number, obfuscat
   // A dotted quad, alone or followed by a port, in one pass.
   const quad = quadEnd(text, start, end)
   if (quad === end || (quad >= 0 && text.charCodeAt(quad) === 58 && validPort(text, quad + 1, end, obfuscatedPort))) {
-    setIPv4(quadValue)
+    setIPv4(quadValue[0])
     endpoint.start = start
     endpoint.end = quad
     return true

@@ -38,13 +38,13 @@ export function previousElement (text: string, end: number): void {
 /** Where the host of the last `scanHost` ends, and its port (null when it has none). */
 export const hostPart = { end: 0, port: null as number | null }
 
-// RFC 3986 reg-name: unreserved / pct-encoded / sub-delims
+// RFC 3986 reg-name: unreserved / pct-encoded / sub-delims. A table: one load
+// per character of a host instead of a chain of comparisons.
+const REG_NAME = new Uint8Array(128)
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=") REG_NAME[c.charCodeAt(0)] = 1
+
 function isRegNameChar (c: number): boolean {
-  const l = c | 0x20
-  return (l >= 97 && l <= 122) || (c >= 48 && c <= 57) ||
-    c === 45 || c === 46 || c === 95 || c === 126 || // - . _ ~
-    c === 33 || c === 36 || c === 38 || c === 39 || c === 40 || c === 41 || // ! $ & ' ( )
-    c === 42 || c === 43 || c === 44 || c === 59 || c === 61 // * + , ; =
+  return c < 128 && REG_NAME[c] === 1
 }
 
 function isHex (c: number): boolean {
