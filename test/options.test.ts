@@ -70,5 +70,5 @@ t.test('registering twice in one context is refused', async (t) => {
   const app = Fastify()
   app.register(proxyFix, { trustedProxies: 'loopback' })
   app.register(proxyFix, { trustedProxies: 'loopback' })
-  await t.rejects(app.ready(), { code: 'FST_PROXY_FIX_CONFLICTING_OPTIONS', message: /already registered/ })
+  await t.rejects(async () => await app.ready(), { code: 'FST_PROXY_FIX_CONFLICTING_OPTIONS', message: /already registered/ })
 })
