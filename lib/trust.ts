@@ -93,24 +93,27 @@ function toBigInt (words: Uint32Array, at: number): bigint {
   return (BigInt(words[at]) << 96n) | (BigInt(words[at + 1]) << 64n) | (BigInt(words[at + 2]) << 32n) | BigInt(words[at + 3])
 }
 
+/** 2^k for k = 0…32: the size of a block with k host bits. */
+const BLOCK_SIZE = Array.from({ length: 33 }, (_, k) => 2 ** k)
+
 /** Sorts and merges overlapping or adjacent IPv4 blocks into [starts, ends]. */
 function mergeV4 (packed: number[]): [Float64Array, Float64Array] {
   const keys = Float64Array.from(packed).sort()
-  const starts: number[] = []
-  const ends: number[] = []
+  const starts = new Float64Array(keys.length)
+  const ends = new Float64Array(keys.length)
+  let count = 0
   for (let i = 0; i < keys.length; i++) {
     const hostBits = keys[i] % 64
     const start = (keys[i] - hostBits) / 64
-    const end = start + 2 ** hostBits - 1
-    const last = ends.length - 1
-    if (last >= 0 && start <= ends[last] + 1) {
-      if (end > ends[last]) ends[last] = end
+    const end = start + BLOCK_SIZE[hostBits] - 1
+    if (count > 0 && start <= ends[count - 1] + 1) {
+      if (end > ends[count - 1]) ends[count - 1] = end
     } else {
-      starts.push(start)
-      ends.push(end)
+      starts[count] = start
+      ends[count++] = end
     }
   }
-  return [Float64Array.from(starts), Float64Array.from(ends)]
+  return [starts.slice(0, count), ends.slice(0, count)]
 }
 
 /** Compares the 4-word addresses a[i..i+3] and b[j..j+3]. */
@@ -118,25 +121,34 @@ function compare (a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: numb
   return (a[i] - b[j]) || (a[i + 1] - b[j + 1]) || (a[i + 2] - b[j + 2]) || (a[i + 3] - b[j + 3])
 }
 
+function copyWords (from: ArrayLike<number>, i: number, to: Uint32Array, j: number): void {
+  to[j] = from[i]
+  to[j + 1] = from[i + 1]
+  to[j + 2] = from[i + 2]
+  to[j + 3] = from[i + 3]
+}
+
 /** Sorts and merges overlapping or adjacent IPv6 blocks into [starts, ends] (4 words each). */
 function mergeV6 (blocks: number[]): [Uint32Array, Uint32Array] {
-  const order = Array.from({ length: blocks.length >>> 3 }, (_, i) => i << 3)
+  const order = new Uint32Array(blocks.length >>> 3)
+  for (let i = 0; i < order.length; i++) order[i] = i << 3
   order.sort((a, b) => compare(blocks, a, blocks, b))
   const starts = new Uint32Array(blocks.length >>> 1)
   const ends = new Uint32Array(blocks.length >>> 1)
   const next = new Uint32Array(4) // the address after the last merged end
   let count = 0
-  for (const at of order) {
+  for (let i = 0; i < order.length; i++) {
+    const at = order[i]
     const last = (count - 1) << 2
     if (count > 0 && (compare(blocks, at, ends, last) <= 0 || compare(blocks, at, next, 0) === 0)) {
-      if (compare(blocks, at + 4, ends, last) > 0) ends.set(blocks.slice(at + 4, at + 8), last)
+      if (compare(blocks, at + 4, ends, last) > 0) copyWords(blocks, at + 4, ends, last)
     } else {
-      starts.set(blocks.slice(at, at + 4), count << 2)
-      ends.set(blocks.slice(at + 4, at + 8), count << 2)
+      copyWords(blocks, at, starts, count << 2)
+      copyWords(blocks, at + 4, ends, count << 2)
       count++
     }
     // next = end + 1, with the carry (it wraps to 0 after the last address, where nothing can follow)
-    next.set(ends.subarray((count - 1) << 2, count << 2))
+    copyWords(ends, (count - 1) << 2, next, 0)
     for (let k = 3; k >= 0; k--) {
       next[k] = next[k] + 1
       if (next[k] !== 0) break
