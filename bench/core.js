@@ -1,0 +1,395 @@
+'use strict'
+
+// Core micro-benchmarks: no Fastify, no sockets.
+//
+//   node bench/core.js            all cases, a table, JSON on request (--json FILE)
+//   node bench/core.js --case ID  one case (what the table runs, in a fresh process)
+//
+// Every case runs in its own Node process so that one case's type feedback
+// and heap never shape another's: in an application, resolve() sees one
+// configuration for its whole life. In that process a case is checked to
+// give the expected answer, warmed up, then timed in ROUNDS rounds (median
+// ns/op of CPU time; the wall-clock median is kept in the JSON as wallNs). Allocation is measured over a loop that no GC interrupts: the heap
+// growth per op is what the op allocated; what is still there after a full
+// GC, with every result kept, is what it returns; the difference is garbage.
+//
+// Environment: BENCH_LIB (compiled lib, default dist/), BENCH_CORE_ROUNDS (5),
+// BENCH_ROUND_MS (target length of a round, 100), BENCH_WARMUP_MS (200),
+// BENCH_PROCESSES (3).
+
+const assert = require('node:assert')
+const { execFileSync } = require('node:child_process')
+const fs = require('node:fs')
+const net = require('node:net')
+const path = require('node:path')
+const { PerformanceObserver, performance } = require('node:perf_hooks')
+const v8 = require('node:v8')
+const proxyaddr = require('proxy-addr')
+const { SMALL, CLIENT, PEER, HEADERS, largeAllowlist } = require('./allowlist')
+
+const LIB = path.resolve(process.env.BENCH_LIB ?? path.join(__dirname, '..', 'dist'))
+const ROUNDS = Number(process.env.BENCH_CORE_ROUNDS ?? 5)
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 100)
+const NODE_FLAGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64']
+
+// ---------------------------------------------------------------- inputs
+
+function list (size) {
+  return size === 2 ? SMALL : largeAllowlist()
+}
+
+/** `client, 10.x.y.z, …` with `hops` trusted proxies after the client. */
+function chain (hops) {
+  const entries = [CLIENT]
+  for (let k = 1; k <= hops; k++) entries.push(`10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`)
+  return entries.join(', ')
+}
+
+/** Deterministic text of `length` characters drawn from `alphabet`. */
+function garbage (length, alphabet) {
+  let seed = 12345
+  let out = ''
+  for (let i = 0; i < length; i++) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    out += alphabet[(seed >>> 16) % alphabet.length]
+  }
+  return out
+}
+
+const KB16 = 16 * 1024 - 64 // leaves room for the other headers under Node's 16 KB limit
+const FORGED = (() => { // as many trusted-looking entries as fit: the costliest valid header
+  let text = CLIENT
+  let k = 1
+  while (text.length + 12 < KB16) text += `, 10.0.${(k >> 8) & 255}.${k++ & 255}`
+  return text
+})()
+const LONG = {
+  commas: ','.repeat(KB16),
+  'no commas': garbage(KB16, 'abcdefXYZ0123456789.:[]_- '),
+  mixed: garbage(KB16, 'abc019.:[], \t'),
+  spaces: ' '.repeat(KB16 - 9) + '10.1.2.3',
+  'forged chain': FORGED
+}
+
+function headersWith (forwardedFor) {
+  return { ...HEADERS, 'x-forwarded-for': forwardedFor }
+}
+
+/** What proxy-addr reads: a request-like object. */
+function requestLike (headers) {
+  const socket = { remoteAddress: PEER }
+  return { headers, socket, connection: socket }
+}
+
+// ---------------------------------------------------------------- cases
+
+function ours () {
+  return {
+    ...require(path.join(LIB, 'options.js')),
+    ...require(path.join(LIB, 'resolve.js')),
+    ...require(path.join(LIB, 'address.js'))
+  }
+}
+
+/** resolve() on a request; checks it walks to `expectIp` first. */
+function resolveCase (size, headers, expectIp) {
+  const { normalizeOptions, resolve } = ours()
+  const config = normalizeOptions({ trustedProxies: list(size) })
+  const result = resolve(config, PEER, headers)
+  if (expectIp !== undefined) {
+    assert.strictEqual(result.ip, expectIp)
+    assert.strictEqual(result.hostname, 'shop.example.com')
+    assert.strictEqual(result.protocol, 'https')
+    const reference = proxyaddr.all(requestLike(headers), proxyaddr.compile(list(size)))
+    assert.deepStrictEqual(result.ips, reference)
+  }
+  return () => resolve(config, PEER, headers)
+}
+
+/** proxy-addr's all() with the same allowlist on the same request. */
+function proxyAddrCase (size, headers, expectIp) {
+  const trust = proxyaddr.compile(list(size))
+  const req = requestLike(headers)
+  const ips = proxyaddr.all(req, trust)
+  if (expectIp !== undefined) assert.strictEqual(ips[ips.length - 1], expectIp)
+  return () => proxyaddr.all(req, trust)
+}
+
+const PROBES = [['10.1.2.3', 'ipv4', true], [CLIENT, 'ipv4', false], ['2001:db8::7', 'ipv6', false], ['::ffff:10.1.2.3', 'ipv6', true]]
+
+/** One trust check per op, cycling through PROBES (trusted and not, both families). */
+function checkCase (kind, size) {
+  const entries = list(size)
+  let check
+  if (kind === 'ours') {
+    const { normalizeOptions, scanIP } = ours()
+    const { matcher } = normalizeOptions({ trustedProxies: entries })
+    check = (address) => scanIP(address, 0, address.length) && matcher.matches()
+  } else if (kind === 'proxy-addr') {
+    const trust = proxyaddr.compile(entries)
+    check = (address) => trust(address, 1)
+  } else if (kind === 'BlockList') {
+    const blockList = buildBlockList(entries)
+    const families = new Map(PROBES)
+    check = (address) => blockList.check(address, families.get(address))
+  } else {
+    check = (address) => net.isIP(address) !== 0 // the floor: validating, no matching
+  }
+  if (kind !== 'net.isIP') {
+    for (const [address, , expected] of PROBES) assert.strictEqual(check(address), expected, `${kind} ${address}`)
+  }
+  const addresses = PROBES.map((p) => p[0])
+  let i = 0
+  return () => check(addresses[i++ & 3])
+}
+
+function buildBlockList (entries) {
+  const blockList = new net.BlockList()
+  for (const entry of entries) {
+    const [address, prefix] = entry.split('/')
+    const family = address.includes(':') ? 'ipv6' : 'ipv4'
+    if (prefix === undefined) blockList.addAddress(address, family)
+    else blockList.addSubnet(address, Number(prefix), family)
+  }
+  return blockList
+}
+
+const CASES = {}
+function add (id, group, label, what, setup, extra = {}) {
+  CASES[id] = { group, label, what, setup, ...extra }
+}
+
+for (const size of [2, 10000]) {
+  const n = size === 2 ? '2' : '10k'
+  add(`resolve-${n}`, 'request', `resolve(), ${n} entries`, 'walk + host + proto', () => resolveCase(size, HEADERS, CLIENT), { alloc: true })
+  add(`proxyaddr-${n}`, 'request', `proxy-addr all(), ${n} entries`, 'walk only', () => proxyAddrCase(size, HEADERS, CLIENT), { alloc: true })
+}
+for (const hops of [1, 10, 100]) {
+  for (const size of [2, 10000]) {
+    const n = size === 2 ? '2' : '10k'
+    add(`chain-${hops}-${n}`, 'chain', `resolve(), ${hops} hop${hops > 1 ? 's' : ''}, ${n} entries`, `${hops}`, () => resolveCase(size, headersWith(chain(hops)), CLIENT), { hops })
+  }
+  add(`chain-${hops}-proxyaddr`, 'chain', `proxy-addr all(), ${hops} hop${hops > 1 ? 's' : ''}, 2 entries`, `${hops}`, () => proxyAddrCase(2, headersWith(chain(hops)), CLIENT), { hops })
+}
+for (const [name, text] of Object.entries(LONG)) {
+  const key = name.replace(/ /g, '-')
+  add(`long-${key}`, 'long', `resolve(), 16 KB ${name}`, `${text.length} chars`, () => resolveCase(2, headersWith(text)))
+  add(`long-${key}-proxyaddr`, 'long', `proxy-addr all(), 16 KB ${name}`, `${text.length} chars`, () => proxyAddrCase(2, headersWith(text)))
+}
+for (const kind of ['ours', 'proxy-addr', 'BlockList']) {
+  for (const size of [2, 10000]) {
+    const n = size === 2 ? '2' : '10k'
+    add(`check-${kind}-${n}`, 'check', `${kind === 'ours' ? 'our matcher (scan + lookup)' : kind === 'proxy-addr' ? 'proxy-addr compiled trust' : 'net.BlockList.check'}, ${n} entries`, 'per address', () => checkCase(kind, size))
+  }
+}
+add('check-isIP', 'check', 'net.isIP (validation only, reference)', 'per address', () => checkCase('net.isIP', 2))
+
+const COMPILERS = {
+  ours: (entries) => ours().normalizeOptions({ trustedProxies: entries }),
+  'proxy-addr': (entries) => proxyaddr.compile(entries),
+  BlockList: buildBlockList
+}
+for (const name of Object.keys(COMPILERS)) add(`compile-${name}`, 'compile', `compile 10,000 entries: ${name}`, 'ms', null, { compile: name })
+
+// ---------------------------------------------------------------- measuring
+
+let sink = null // every result lands here, so no loop is optimised away
+process.on('exit', () => { if (sink === undefined) console.log('') })
+
+/** CPU time per op, in ns (and wall time in `lastWall`): CPU time is what
+ *  other processes on a shared machine cannot inflate by taking the core. */
+let lastWall = 0
+function timeLoop (op, iterations) {
+  const wall = process.hrtime.bigint()
+  const cpu = process.cpuUsage()
+  for (let i = 0; i < iterations; i++) sink = op()
+  const used = process.cpuUsage(cpu)
+  lastWall = Number(process.hrtime.bigint() - wall) / iterations
+  return (used.user + used.system) * 1000 / iterations
+}
+
+function median (values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Runs op for WARMUP_MS of CPU time, so that everything is optimized before
+ *  the loop length is chosen (calibrating on cold code picks loops far too
+ *  short, and their rounds then measure the JIT, not the code). */
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 200)
+function warmUp (op) {
+  const start = process.cpuUsage()
+  let batch = 64
+  while (true) {
+    for (let i = 0; i < batch; i++) sink = op()
+    const used = process.cpuUsage(start)
+    if (used.user + used.system > WARMUP_MS * 1000) return
+    if (batch < 65536) batch *= 2
+  }
+}
+
+function calibrate (op) {
+  let iterations = 16
+  while (true) {
+    const ns = timeLoop(op, iterations) * iterations
+    if (ns > ROUND_MS * 1e6 / 4 || iterations > 1e8) return Math.max(1, Math.round(iterations * (ROUND_MS * 1e6) / ns))
+    iterations *= 4
+  }
+}
+
+const gcTimes = []
+new PerformanceObserver((list) => { for (const entry of list.getEntries()) gcTimes.push(entry.startTime) }).observe({ entryTypes: ['gc'] })
+const heapUsed = () => v8.getHeapStatistics().used_heap_size
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
+
+/** Bytes allocated and bytes returned (still reachable through the results) per op. */
+async function allocation (op, iterations) {
+  let count = Math.min(20000, iterations)
+  for (let attempt = 0; attempt < 6; attempt++, count >>= 1) {
+    const keep = new Array(count).fill(null)
+    global.gc(); global.gc()
+    await settle()
+    const t0 = performance.now()
+    const before = heapUsed()
+    for (let i = 0; i < count; i++) keep[i] = op()
+    const after = heapUsed()
+    const t1 = performance.now()
+    await settle()
+    if (gcTimes.some((t) => t >= t0 && t <= t1)) continue // a scavenge ran: measure again, shorter
+    global.gc(); global.gc()
+    const retained = heapUsed()
+    keep.fill(null)
+    return { allocatedBytes: Math.round((after - before) / count), returnedBytes: Math.round((retained - before) / count) }
+  }
+  return { allocatedBytes: null, returnedBytes: null }
+}
+
+async function runCase (id) {
+  const spec = CASES[id]
+  if (spec.compile !== undefined) {
+    const entries = largeAllowlist()
+    const compile = COMPILERS[spec.compile]
+    if (spec.compile === 'ours') ours() // load the modules first: requiring them is not compiling
+    global.gc() // the list's own garbage is not the compiler's
+    let start = process.hrtime.bigint()
+    const cpu = process.cpuUsage()
+    sink = compile(entries)
+    const coldMs = Number(process.hrtime.bigint() - start) / 1e6
+    const used = process.cpuUsage(cpu)
+    const coldCpuMs = (used.user + used.system) / 1000 // includes V8's compiler threads
+    const times = []
+    for (let r = 0; r < ROUNDS; r++) {
+      start = process.hrtime.bigint()
+      sink = compile(entries)
+      times.push(Number(process.hrtime.bigint() - start) / 1e6)
+    }
+    return { id, coldMs, coldCpuMs, warmMs: median(times) }
+  }
+  const op = spec.setup()
+  warmUp(op)
+  const iterations = calibrate(op)
+  timeLoop(op, iterations)
+  const times = []
+  const walls = []
+  for (let r = 0; r < ROUNDS; r++) {
+    times.push(timeLoop(op, iterations))
+    walls.push(lastWall)
+  }
+  const out = { id, ns: median(times), min: Math.min(...times), max: Math.max(...times), wallNs: median(walls), iterations }
+  if (spec.alloc) Object.assign(out, await allocation(op, iterations))
+  return out
+}
+
+// ---------------------------------------------------------------- report
+
+/** The request and chain cases run in PROCESSES fresh processes (median of their
+ *  medians): one process can be unlucky with its JIT, by 30% or more. */
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 3)
+
+function runAll () {
+  const results = {}
+  for (const id of Object.keys(CASES)) {
+    const runs = CASES[id].group === 'request' || CASES[id].group === 'chain' ? PROCESSES : 1
+    const outs = []
+    for (let k = 0; k < runs; k++) {
+      outs.push(JSON.parse(execFileSync(process.execPath, [...NODE_FLAGS, __filename, '--case', id], { encoding: 'utf8' })))
+      process.stderr.write('.')
+    }
+    outs.sort((a, b) => a.ns - b.ns)
+    results[id] = runs > 1 ? { ...outs[runs >> 1], processes: outs.map((o) => Number(o.ns.toFixed(1))) } : outs[0]
+  }
+  process.stderr.write('\n')
+  return results
+}
+
+const fmt = (ns) => ns >= 10000 ? `${(ns / 1000).toFixed(1)} µs` : ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(1)} ns`
+const times = (a, b) => `${(b / a).toFixed(1)}×`
+
+function report (r) {
+  const rows = []
+  const row = (...cells) => rows.push(cells)
+  row('case', 'median', 'note')
+  row('**one request** (`203.0.113.7, 10.1.2.3` + host + proto)', '', '')
+  for (const n of ['2', '10k']) {
+    const ours = r[`resolve-${n}`]
+    const theirs = r[`proxyaddr-${n}`]
+    row(`resolve(), ${n} entries`, fmt(ours.ns), `allocates ${ours.allocatedBytes} B/op, returns ${ours.returnedBytes} B; ${times(ours.ns, theirs.ns)} faster than proxy-addr`)
+    row(`proxy-addr all(), ${n} entries`, fmt(theirs.ns), `allocates ${theirs.allocatedBytes} B/op (address chain only)`)
+  }
+  row('resolve() 10k vs 2 entries', `${(r['resolve-10k'].ns / r['resolve-2'].ns).toFixed(2)}×`, 'target ≤ 1.5×')
+  row('**chain of trusted hops**', '', '')
+  for (const hops of [1, 10, 100]) {
+    for (const n of ['2', '10k']) {
+      const c = r[`chain-${hops}-${n}`]
+      row(`resolve(), ${hops} hops, ${n} entries`, fmt(c.ns), `${fmt(c.ns / (hops + 1))} per address`)
+    }
+    const p = r[`chain-${hops}-proxyaddr`]
+    row(`proxy-addr all(), ${hops} hops, 2 entries`, fmt(p.ns), `${fmt(p.ns / (hops + 1))} per address`)
+  }
+  row('**16 KB X-Forwarded-For**', '', '')
+  for (const name of Object.keys(LONG)) {
+    const key = name.replace(/ /g, '-')
+    const ours = r[`long-${key}`]
+    const theirs = r[`long-${key}-proxyaddr`]
+    row(`${name}`, fmt(ours.ns), `proxy-addr ${fmt(theirs.ns)} (${times(ours.ns, theirs.ns)})`)
+  }
+  row('**one trust check**', '', '')
+  for (const kind of ['ours', 'proxy-addr', 'BlockList']) {
+    for (const n of ['2', '10k']) row(CASES[`check-${kind}-${n}`].label, fmt(r[`check-${kind}-${n}`].ns), '')
+  }
+  row(CASES['check-isIP'].label, fmt(r['check-isIP'].ns), '')
+  row('**compiling 10,000 entries**', '', '')
+  for (const name of Object.keys(COMPILERS)) {
+    const c = r[`compile-${name}`]
+    row(name, `${c.warmMs.toFixed(1)} ms`, `first call in a fresh process ${c.coldMs.toFixed(1)} ms`)
+  }
+  return rows
+}
+
+function markdown (rows) {
+  const [head, ...body] = rows
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+async function main () {
+  const at = process.argv.indexOf('--case')
+  if (at >= 0) {
+    process.stdout.write(JSON.stringify(await runCase(process.argv[at + 1])))
+    return
+  }
+  const results = runAll()
+  console.log(`\ncore (node ${process.version}, ${ROUNDS} rounds per case, each case in a fresh process)\n`)
+  console.log(markdown(report(results)))
+  const out = process.argv.indexOf('--json')
+  if (out >= 0) fs.writeFileSync(process.argv[out + 1], JSON.stringify(results, null, 2) + '\n')
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}
+
+module.exports = { CASES, ROUNDS, report, markdown, runAll, NODE_FLAGS }
