@@ -62,7 +62,8 @@ function quadEnd (text: string, start: number, end: number): number {
   return i
 }
 
-function setIPv4 (value: number): void {
+/** Leaves the IPv4 address `value` in `parsed`. */
+export function setIPv4 (value: number): void {
   parsed.family = 4
   parsed.mapped = false
   parsed.v4 = value

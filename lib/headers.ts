@@ -2,7 +2,7 @@
 // from the right, hosts, protocols, ports and prefixes are validated without
 // splitting or copying the header.
 
-import { scanIPv6, scanPort } from './address'
+import { endpoint, scanIPv6, scanPort, setIPv4 } from './address'
 
 export type HeaderValue = string | string[] | undefined
 
@@ -33,6 +33,60 @@ export function previousElement (text: string, end: number): void {
   while (b > a && isOWS(text.charCodeAt(b - 1))) b--
   span.start = a
   span.end = b
+}
+
+/**
+ * The chain walk's fast path: the element that ends at `end`, when it is a
+ * plain dotted quad with optional spaces or tabs around it, read backwards in
+ * one pass (no search for the comma, no second forward scan). It leaves
+ * `span`, `endpoint` and `parsed` exactly as previousElement + scanEndpoint
+ * would; false means "not that simple" (a port, IPv6, brackets, garbage), and
+ * the caller takes that path instead.
+ */
+export function previousQuad (text: string, end: number): boolean {
+  let i = end - 1
+  let c = codeAt(text, i)
+  while (isOWS(c)) c = codeAt(text, --i)
+  const stop = i + 1
+  let value = 0
+  let scale = 1
+  for (let octet = 0; octet < 4; octet++) {
+    if (octet > 0) {
+      if (c !== 46) return false
+      c = codeAt(text, --i)
+    }
+    let digits = c - 48
+    if (digits < 0 || digits > 9) return false
+    c = codeAt(text, --i)
+    if (c >= 48 && c <= 57) { // tens, then hundreds: the leading digit may not be 0
+      const tens = c - 48
+      c = codeAt(text, --i)
+      if (c >= 48 && c <= 57) {
+        digits += tens * 10 + (c - 48) * 100
+        if (c === 48 || digits > 255) return false
+        c = codeAt(text, --i)
+        if (c >= 48 && c <= 57) return false
+      } else {
+        if (tens === 0) return false
+        digits += tens * 10
+      }
+    }
+    value += digits * scale
+    scale *= 256
+  }
+  const start = i + 1
+  while (isOWS(c)) c = codeAt(text, --i)
+  if (i >= 0 && c !== 44) return false
+  span.comma = i
+  span.start = endpoint.start = start
+  span.end = endpoint.end = stop
+  setIPv4(value)
+  return true
+}
+
+/** The character code at `i`, or -1 before the start of the text. */
+function codeAt (text: string, i: number): number {
+  return i >= 0 ? text.charCodeAt(i) : -1
 }
 
 /** Where the host of the last `scanHost` ends, and its port (null when it has none). */

@@ -2,7 +2,7 @@
 // and prefix it asked for, from the headers of trusted proxies only.
 
 import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
-import { headerText, hostPart, previousElement, scanHost, scanPrefix, scanProto, span, type HeaderValue } from './headers'
+import { headerText, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, span, type HeaderValue } from './headers'
 import { parseForwarded, type ForwardedElement } from './forwarded'
 import type { Config } from './options'
 import type { TrustMatcher } from './trust'
@@ -41,6 +41,23 @@ function trusts (config: Config, address: string, hop: number): boolean {
 
 /** Whether the socket peer is trusted. A zone id (`fe80::1%eth0`) is not part of the match. */
 export function isTrustedPeer (config: Config, peer: string): boolean {
+  // One proxy sends most requests, and a keep-alive socket reports the same
+  // string every time: remember the last answer of the allowlist.
+  if (peer === lastPeer && config.matcher === lastMatcher && config.matcher !== null) return lastPeerTrusted
+  const trusted = scanTrustedPeer(config, peer)
+  if (config.matcher !== null) {
+    lastPeer = peer
+    lastMatcher = config.matcher
+    lastPeerTrusted = trusted
+  }
+  return trusted
+}
+
+let lastPeer = ''
+let lastMatcher: Config['matcher'] = null
+let lastPeerTrusted = false
+
+function scanTrustedPeer (config: Config, peer: string): boolean {
   const zone = peer.indexOf('%')
   const end = zone < 0 ? peer.length : zone
   if (!scanIP(peer, 0, end)) return false
@@ -65,9 +82,11 @@ function walkChain (config: Config, result: Resolution, header: string, value: s
   let end = value.length
   let hop = 1
   while (true) {
-    previousElement(value, end)
+    // Most entries are plain IPv4: one backward pass; anything else the general way.
+    const quad = previousQuad(value, end)
+    if (!quad) previousElement(value, end)
     const comma = span.comma
-    if (!scanEndpoint(value, span.start, span.end)) {
+    if (!quad && !scanEndpoint(value, span.start, span.end)) {
       markInvalid(result, header, value.slice(span.start, span.end))
       return
     }
