@@ -5,7 +5,6 @@ import { join } from 'node:path'
 
 t.test('npm run demo: trusted chain, spoofed entry, malformed host, direct client', async (t) => {
   t.ok(existsSync(join(__dirname, '..', 'dist', 'index.js')), 'dist/ is built (npm test builds before tap)')
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const demo = require('../examples/demo.js')
   const seen = await demo()
   t.same(seen, [
