@@ -12,6 +12,18 @@ export function headerText (value: HeaderValue): string | undefined {
   return value.join(', ')
 }
 
+/** The Host header (or HTTP/2 `:authority`) as Fastify reads it; `''` when there is neither. */
+export function requestHost (headers: Record<string, HeaderValue>): string {
+  return headerText(headers.host) ?? headerText(headers[':authority']) ?? ''
+}
+
+/** The host name part of a Host value (Fastify's rule: a bracketed IPv6 literal keeps its brackets). */
+export function hostnameOf (host: string): string {
+  if (host.charCodeAt(0) === 91) return host.slice(0, host.indexOf(']') + 1)
+  const colon = host.indexOf(':')
+  return colon < 0 ? host : host.slice(0, colon)
+}
+
 /** The span of the list element that ends at `end` (exclusive), without the
  *  spaces and tabs around it; `span.comma` is the comma before it, or -1. */
 export const span = { start: 0, end: 0, comma: -1 }

@@ -8,8 +8,9 @@ import { explain, risks, summary } from './diagnostics'
 import { ProxyFixError, codes, excerpt } from './errors'
 import { normalizeOptions, type Config, type ProxyFixHeaders, type ProxyFixOptions } from './options'
 import { resolve, type InvalidValue, type Resolution } from './resolve'
+import { hostnameOf, requestHost } from './headers'
 import {
-  createResolver, hostnameOf, portOf, receivedHost, requestHost,
+  createResolver, portOf, receivedHost,
   type ProxyResolver, type RawRequest, type ResolvedRequest
 } from './resolver'
 import type { TrustFunction } from './trust'

@@ -2,7 +2,7 @@
 // and prefix it asked for, from the headers of trusted proxies only.
 
 import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
-import { headerText, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, span, type HeaderValue } from './headers'
+import { headerText, hostnameOf, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, requestHost, span, type HeaderValue } from './headers'
 import { parseForwarded, type ForwardedElement } from './forwarded'
 import type { Config } from './options'
 import type { TrustMatcher } from './trust'
@@ -62,14 +62,6 @@ function scanTrustedPeer (config: Config, peer: string): boolean {
   const end = zone < 0 ? peer.length : zone
   if (!scanIP(peer, 0, end)) return false
   return trusts(config, config.trustFunction === null ? '' : canonical(peer, 0, end), 0)
-}
-
-/** The Host header as Fastify reads it, and its host name part (Fastify's rule). */
-function receivedHostname (headers: RequestHeaders): string {
-  const host = headerText(headers.host) ?? headerText(headers[':authority']) ?? ''
-  if (host.charCodeAt(0) === 91) return host.slice(0, host.indexOf(']') + 1)
-  const colon = host.indexOf(':')
-  return colon < 0 ? host : host.slice(0, colon)
 }
 
 function markInvalid (result: Resolution, header: string, value: string): void {
@@ -253,7 +245,7 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
       result.host = result.hostname + ':' + forwardedPort
     }
   } else if (forwardedPort > 0) {
-    result.hostname = receivedHostname(headers)
+    result.hostname = hostnameOf(requestHost(headers))
     result.port = forwardedPort
     result.host = result.hostname + ':' + forwardedPort
   }

@@ -2,7 +2,7 @@
 // where there is no Fastify request yet (a plain node:http server, Fastify's
 // `rewriteUrl`, a logger factory). The plugin's getters share its fallbacks.
 
-import { headerText } from './headers'
+import { hostnameOf, requestHost } from './headers'
 import { normalizeOptions, type ProxyFixOptions } from './options'
 import { resolve, type InvalidValue, type RequestHeaders } from './resolve'
 
@@ -36,11 +36,6 @@ export interface ResolvedRequest {
 
 export type ProxyResolver = (request: RawRequest) => ResolvedRequest
 
-/** The Host header (or HTTP/2 `:authority`) as Fastify reads it; `''` when there is neither. */
-export function requestHost (headers: RequestHeaders): string {
-  return headerText(headers.host) ?? headerText(headers[':authority']) ?? ''
-}
-
 /** The Host header as the client sent it: from `rawHeaders` when there are any. */
 export function receivedHost (request: RawRequest): string {
   const lines = request.rawHeaders
@@ -54,13 +49,6 @@ export function receivedHost (request: RawRequest): string {
     if (authority !== undefined) return authority
   }
   return requestHost(request.headers)
-}
-
-/** The host name part of a Host value (Fastify's rule: a bracketed IPv6 literal keeps its brackets). */
-export function hostnameOf (host: string): string {
-  if (host.charCodeAt(0) === 91) return host.slice(0, host.indexOf(']') + 1)
-  const colon = host.indexOf(':')
-  return colon < 0 ? host : host.slice(0, colon)
 }
 
 const PORT = /:(\d+)$/
