@@ -32,67 +32,99 @@ function isOWS (c: number): boolean {
   return c === 32 || c === 9
 }
 
-/** Finds the element of a comma list that ends at `end` and leaves it in `span`. */
+// Runs of spaces and tabs longer than this are left to the regular
+// expression engine: a hostile 16 KB run then costs a native scan, not a
+// JavaScript loop. Proxies write one space, so the loops below end at once.
+const SHORT_RUN = 8
+const OWS_RUN = /[ \t]*/y
+// The last character of a list element that is not a space or tab: the one
+// followed only by spaces and tabs up to the comma or the end of the text.
+const LAST_VISIBLE = /[^ \t][ \t]*(?:,|$)/g
+
+/** The first index in [start, end) that is not a space or tab, or `end`. */
+export function skipOWS (text: string, start: number, end: number): number {
+  const short = start + SHORT_RUN < end ? start + SHORT_RUN : end
+  for (let i = start; i < short; i++) if (!isOWS(text.charCodeAt(i))) return i
+  if (short === end) return end
+  OWS_RUN.lastIndex = short
+  OWS_RUN.test(text)
+  return OWS_RUN.lastIndex < end ? OWS_RUN.lastIndex : end
+}
+
+/** Where text[start, end) ends without its trailing spaces and tabs, when
+ *  text[start] is neither and `end` is a comma or the end of the text. */
+function trimmedEnd (text: string, start: number, end: number): number {
+  const short = end - SHORT_RUN > start ? end - SHORT_RUN : start
+  for (let b = end; b > short; b--) if (!isOWS(text.charCodeAt(b - 1))) return b
+  LAST_VISIBLE.lastIndex = start
+  return (LAST_VISIBLE.exec(text) as RegExpExecArray).index + 1
+}
+
+/** Finds the element of a comma list that ends at `end` (a comma, or the end
+ *  of the text) and leaves it in `span`. */
 export function previousElement (text: string, end: number): void {
   // Native searches, not a loop: most values are one element (the forward
   // search answers that at once), and a 16 KB header costs microseconds.
   const first = text.indexOf(',')
   const i = first < 0 || first >= end ? -1 : text.lastIndexOf(',', end - 1)
   span.comma = i
-  let a = i + 1
-  let b = end
-  while (a < b && isOWS(text.charCodeAt(a))) a++
-  while (b > a && isOWS(text.charCodeAt(b - 1))) b--
+  const a = skipOWS(text, i + 1, end)
   span.start = a
-  span.end = b
+  span.end = a === end ? end : trimmedEnd(text, a, end)
 }
 
 /**
  * The chain walk's fast path: the element that ends at `end`, when it is a
- * plain dotted quad with optional spaces or tabs around it, read backwards in
- * one pass (no search for the comma, no second forward scan). It leaves
- * `span`, `endpoint` and `parsed` exactly as previousElement + scanEndpoint
- * would; false means "not that simple" (a port, IPv6, brackets, garbage), and
- * the caller takes that path instead.
+ * plain dotted quad with a few spaces or tabs around it at most, read
+ * backwards in one pass (no search for the comma, no second forward scan).
+ * It leaves `span`, `endpoint` and `parsed` exactly as previousElement +
+ * scanEndpoint would; false means "not that simple" (a port, IPv6, brackets,
+ * long runs of spaces, garbage), and the caller takes that path instead.
  */
 export function previousQuad (text: string, end: number): boolean {
   let i = end - 1
+  const trailing = i - SHORT_RUN
   let c = codeAt(text, i)
-  while (isOWS(c)) c = codeAt(text, --i)
+  while (isOWS(c)) {
+    if (i === trailing) return false
+    c = codeAt(text, --i)
+  }
   const stop = i + 1
   let value = 0
-  let scale = 1
-  for (let octet = 0; octet < 4; octet++) {
-    if (octet > 0) {
+  for (let shift = 0; shift < 32; shift += 8) {
+    if (shift > 0) {
       if (c !== 46) return false
       c = codeAt(text, --i)
     }
-    let digits = c - 48
-    if (digits < 0 || digits > 9) return false
+    let octet = c - 48
+    if (octet < 0 || octet > 9) return false
     c = codeAt(text, --i)
     if (c >= 48 && c <= 57) { // tens, then hundreds: the leading digit may not be 0
       const tens = c - 48
       c = codeAt(text, --i)
       if (c >= 48 && c <= 57) {
-        digits += tens * 10 + (c - 48) * 100
-        if (c === 48 || digits > 255) return false
+        octet += tens * 10 + (c - 48) * 100
+        if (c === 48 || octet > 255) return false
         c = codeAt(text, --i)
         if (c >= 48 && c <= 57) return false
       } else {
         if (tens === 0) return false
-        digits += tens * 10
+        octet += tens * 10
       }
     }
-    value += digits * scale
-    scale *= 256
+    value |= octet << shift
   }
   const start = i + 1
-  while (isOWS(c)) c = codeAt(text, --i)
+  const leading = i - SHORT_RUN
+  while (isOWS(c)) {
+    if (i === leading) return false
+    c = codeAt(text, --i)
+  }
   if (i >= 0 && c !== 44) return false
   span.comma = i
   span.start = endpoint.start = start
   span.end = endpoint.end = stop
-  setIPv4(value)
+  setIPv4(value >>> 0)
   return true
 }
 
@@ -118,39 +150,61 @@ function isHex (c: number): boolean {
   return (c >= 48 && c <= 57) || (l >= 97 && l <= 102)
 }
 
+// Long hosts are checked by the regular expression engine, short ones by the
+// table: the same grammar either way (the tests hold the two to each other).
+const LONG_HOST = 64
+const REG_NAME_RUN = /[A-Za-z0-9\-._~!$&'()*+,;=%]*/y
+const FUTURE_RUN = /[A-Za-z0-9\-._~!$&'()*+,;=:]*/y
+
+/** The end of the longest run of `pattern` in text[start, end). */
+function runEnd (pattern: RegExp, text: string, start: number, end: number): number {
+  const part = end === text.length ? text : text.slice(0, end)
+  pattern.lastIndex = start
+  pattern.test(part)
+  return pattern.lastIndex
+}
+
 function isIPvFuture (text: string, start: number, end: number): boolean {
   // "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
   if ((text.charCodeAt(start) | 0x20) !== 118) return false
   let i = start + 1
   while (i < end && isHex(text.charCodeAt(i))) i++
   if (i === start + 1 || i >= end - 1 || text.charCodeAt(i) !== 46) return false
-  for (i++; i < end; i++) {
-    const c = text.charCodeAt(i)
-    if (c !== 58 && !isRegNameChar(c)) return false
+  return runEnd(FUTURE_RUN, text, i + 1, end) === end
+}
+
+/** The end of the reg-name (RFC 3986: unreserved, sub-delims, %XX) that starts text[start, end). */
+function regNameEnd (text: string, start: number, end: number): number {
+  if (end - start > LONG_HOST) {
+    // Natively, unless there are `%XX` escapes to check: the loop below does that.
+    const percent = text.indexOf('%', start)
+    if (percent < 0 || percent >= end) return runEnd(REG_NAME_RUN, text, start, end)
   }
-  return true
+  let i = start
+  while (i < end) {
+    const c = text.charCodeAt(i)
+    if (c === 37) {
+      if (i + 2 >= end || !isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2))) return i
+      i += 3
+    } else if (isRegNameChar(c)) {
+      i++
+    } else {
+      break
+    }
+  }
+  return i
 }
 
 /** Validates an RFC 3986 host with an optional port in text[start, end). */
 export function scanHost (text: string, start: number, end: number): boolean {
   let i = start
   if (text.charCodeAt(start) === 91) {
-    while (i < end && text.charCodeAt(i) !== 93) i++
-    if (i === end) return false
+    i = text.indexOf(']', start)
+    if (i < 0 || i >= end) return false
     if (!scanIPv6(text, start + 1, i) && !isIPvFuture(text, start + 1, i)) return false
     i++
   } else {
-    while (i < end) {
-      const c = text.charCodeAt(i)
-      if (c === 37) {
-        if (i + 2 >= end || !isHex(text.charCodeAt(i + 1)) || !isHex(text.charCodeAt(i + 2))) return false
-        i += 3
-      } else if (isRegNameChar(c)) {
-        i++
-      } else {
-        break
-      }
-    }
+    i = regNameEnd(text, start, end)
     if (i === start) return false
   }
   hostPart.end = i

@@ -502,7 +502,11 @@ export function modelRequest (config: ModelConfig, peer: string, headers: Header
 
 // ------------------------------------------------------------------ generators
 
-export const ows = fc.constantFrom('', '', '', '', ' ', '\t', '  ', ' \t ')
+export const ows = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom('', '', '', '', ' ', '\t', '  ', ' \t ') },
+  // Runs past the parsers' short loops, which hand long ones to native scans.
+  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(' ', '\t'), minLength: 7, maxLength: 40 }) }
+)
 
 const v4Any = fc.bigInt({ min: 0n, max: V4_MAX })
 const v6Any = fc.bigInt({ min: 0n, max: V6_MAX })
@@ -682,6 +686,7 @@ const label = fc.string({ unit: fc.constantFrom('a', 'b', 'z', 'Q', '0', '9', '-
 /** Hosts a proxy would forward: names, IPv4, bracketed IPv6, with or without a port. */
 export const validHost = fc.tuple(
   fc.oneof(fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => labels.join('.')),
+    fc.array(label, { minLength: 10, maxLength: 30 }).map((labels) => labels.join('.')), // long names take the native path
     anyAddr.map((addr) => (addr.family === 4 ? dotted(addr.value) : `[${spellV6(addr.value, 0, 0)}]`))),
   fc.option(validPort, { nil: undefined })
 ).map(([name, port]) => (port === undefined ? name : `${name}:${port}`))
@@ -694,7 +699,8 @@ export const hostValue = fc.oneof(
       '[v1.x]', 'host%41', 'ex_ample.com:65535', '', ':80', 'example.com:', 'example.com:0', 'a b', 'a/b', '[fe80::1%25eth0]',
       'example.com:65536', '[::1', 'user@host', 'example.com:080')
   },
-  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '.', '_', '~', '%', '4', '1', ':', '[', ']', '!', '@', '/', ' '), maxLength: 16 }) }
+  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '.', '_', '~', '%', '4', '1', ':', '[', ']', '!', '@', '/', ' '), maxLength: 16 }) },
+  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '.', '~', '%', '4', '1', ':', '[', ']', 'v', '@', ' '), minLength: 60, maxLength: 100 }) }
 )
 export const protoValue = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('http', 'https', 'HTTPS', 'Http') },
