@@ -149,7 +149,7 @@ function unreadChain (config: Config, peer: string, headers: RequestHeaders, r: 
   if (value === undefined) return null
   const elements = config.forwarded ? parseForwarded(value) : null
   const total = elements !== null ? elements.length : value.split(',').length
-  const walked = r.ips.length - 1
+  const walked = r.walked
   if (walked >= total) return null
   const unread = total - walked
   let why: string

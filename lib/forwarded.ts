@@ -38,10 +38,14 @@
  *   an HTTP/1.1 parser and are not `obs-text`: they make the header
  *   malformed wherever they appear.
  *
- * It never throws, runs in one left-to-right pass, and allocates only the
- * returned elements and strings (plus a lowercased name per extension
- * parameter, for the duplicate check).
+ * It never throws. `scanForwarded` checks the whole header in one
+ * left-to-right pass and only notes where each element starts (plus a
+ * lowercased name per extension parameter, for the duplicate check);
+ * `elementAt` then reads just the elements the walk reaches. A header of
+ * 16,000 empty elements thus makes no objects at all.
  */
+
+import { skipOWS } from './headers'
 
 export interface ForwardedElement {
   for?: string
@@ -75,15 +79,6 @@ function isTchar (c: number): boolean {
 // HTAB, SP, VCHAR and obs-text. `"` and `\` are dealt with before this test.
 function isQuotedText (c: number): boolean {
   return c === HTAB || (c >= SP && c !== DEL && c <= 0xff)
-}
-
-function skipOws (value: string, i: number, length: number): number {
-  while (i < length) {
-    const c = value.charCodeAt(i)
-    if (c !== SP && c !== HTAB) break
-    i++
-  }
-  return i
 }
 
 // Bits for the registered parameters, so a duplicate check is one AND.
@@ -122,24 +117,99 @@ function unescape (value: string, start: number, end: number): string {
   return out + value.slice(from, end)
 }
 
+/** Whether the last quoted-string `valueEnd` read had a backslash escape. */
+let escaped = false
+
+// Runs longer than this are left to the regular expression engine (a hostile
+// 16 KB value then costs a native scan); proxies write short values.
+const SHORT_RUN = 16
+const TOKEN_RUN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]*/y
+// The rest of a quoted-string after its first characters: qdtext or quoted
+// pairs up to the closing quote.
+const QUOTED_REST = /(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"/y
+
+function runEnd (pattern: RegExp, value: string, i: number): number {
+  pattern.lastIndex = i
+  pattern.test(value)
+  return pattern.lastIndex
+}
+
+/** The end of the token that starts at value[i] (i itself when there is none). */
+function tokenEnd (value: string, i: number, length: number): number {
+  const short = i + SHORT_RUN < length ? i + SHORT_RUN : length
+  while (i < short && isTchar(value.charCodeAt(i))) i++
+  return i === short && i < length ? runEnd(TOKEN_RUN, value, i) : i
+}
+
+/** The end of the value (a token or a quoted-string) that starts at
+ *  value[i], or -1 when there is none or it is malformed. */
+function valueEnd (value: string, i: number, length: number): number {
+  escaped = false
+  if (i < length && value.charCodeAt(i) === DQUOTE) {
+    const short = i + SHORT_RUN
+    for (i++; i < short; i++) {
+      if (i === length) return -1 // unterminated
+      let c = value.charCodeAt(i)
+      if (c === DQUOTE) return i + 1
+      if (c === BACKSLASH) {
+        escaped = true
+        if (++i === length) return -1
+        c = value.charCodeAt(i)
+      }
+      if (!isQuotedText(c)) return -1
+    }
+    QUOTED_REST.lastIndex = i
+    if (!QUOTED_REST.test(value)) return -1
+    const end = QUOTED_REST.lastIndex
+    const backslash = value.indexOf('\\', i)
+    if (backslash >= 0 && backslash < end) escaped = true
+    return end
+  }
+  const end = tokenEnd(value, i, length)
+  return end === i ? -1 : end // `for=`, `for= x`, `for=[::1]`
+}
+
+// Where each element of the header last accepted by `scanForwarded` starts,
+// and where its `for` value starts and ends (quotes included; start -1 when
+// it has none, end negated when the value has escapes): the walk reads the
+// `for` of each element it reaches without parsing the element again.
+let starts: Int32Array = new Int32Array(64)
+let forStarts: Int32Array = new Int32Array(64)
+let forEnds: Int32Array = new Int32Array(64)
+
+function grow (table: Int32Array): Int32Array {
+  const grown = new Int32Array(table.length * 2)
+  grown.set(table)
+  return grown
+}
+
+function noteStart (k: number, at: number): void {
+  if (k === starts.length) {
+    starts = grow(starts)
+    forStarts = grow(forStarts)
+    forEnds = grow(forEnds)
+  }
+  starts[k] = at
+  forStarts[k] = -1
+}
+
 /**
- * Parses a whole `Forwarded` header value (several header lines arrive joined
- * with ', '). Returns the elements left to right, values unquoted and
- * unescaped, only the registered parameters kept; or `null` when the header
- * is malformed (any syntax error, or a parameter given twice in one element).
+ * Checks a whole `Forwarded` header value (several header lines arrive joined
+ * with ', ') and notes where its elements start. Returns how many elements it
+ * has, or -1 when it is malformed (any syntax error, or a parameter given
+ * twice in one element). `elementStart(k)` then gives the k-th start.
  */
-export function parseForwarded (value: string): ForwardedElement[] | null {
+export function scanForwarded (value: string): number {
   const length = value.length
-  const elements: ForwardedElement[] = []
+  let count = 0
   let anyPair = false
   // Lowercased extension names of the current element, for the duplicate
   // check; made on the first extension parameter, so most headers need none.
   let extensions: Set<string> | undefined
-  let i = skipOws(value, 0, length)
+  let i = skipOWS(value, 0, length)
 
   for (;;) {
-    const element: ForwardedElement = {}
-
+    noteStart(count++, i)
     if (i < length && value.charCodeAt(i) !== COMMA) {
       anyPair = true
       let seen = 0
@@ -148,68 +218,91 @@ export function parseForwarded (value: string): ForwardedElement[] | null {
       for (;;) {
         // forwarded-pair = token "=" value
         const nameStart = i
-        while (i < length && isTchar(value.charCodeAt(i))) i++
+        i = tokenEnd(value, i, length)
         // An empty name (`;;`, a trailing `;`, junk) or no `=` right after it.
-        if (i === nameStart || i === length || value.charCodeAt(i) !== EQUALS) return null
+        if (i === nameStart || i === length || value.charCodeAt(i) !== EQUALS) return -1
 
         const parameter = registeredParameter(value, nameStart, i)
         if (parameter === 0) {
           const name = value.slice(nameStart, i).toLowerCase()
           if (extensions === undefined) extensions = new Set()
-          else if (extensions.has(name)) return null
+          else if (extensions.has(name)) return -1
           extensions.add(name)
         } else if ((seen & parameter) !== 0) {
-          return null
+          return -1
         }
         seen |= parameter
-        i++
-
-        let start: number
-        let end: number
-        let escaped = false
-        if (i < length && value.charCodeAt(i) === DQUOTE) {
-          start = ++i
-          for (;;) {
-            if (i === length) return null // unterminated
-            let c = value.charCodeAt(i)
-            if (c === DQUOTE) break
-            if (c === BACKSLASH) {
-              escaped = true
-              if (++i === length) return null
-              c = value.charCodeAt(i)
-            }
-            if (!isQuotedText(c)) return null
-            i++
-          }
-          end = i++
-        } else {
-          start = i
-          while (i < length && isTchar(value.charCodeAt(i))) i++
-          if (i === start) return null // `for=`, `for= x`, `for=[::1]`
-          end = i
+        const valueStart = i + 1
+        i = valueEnd(value, valueStart, length)
+        if (i < 0) return -1
+        if (parameter === FOR) {
+          forStarts[count - 1] = valueStart
+          forEnds[count - 1] = escaped ? -i : i
         }
-
-        if (parameter !== 0) {
-          const text = escaped ? unescape(value, start, end) : value.slice(start, end)
-          if (parameter === FOR) element.for = text
-          else if (parameter === BY) element.by = text
-          else if (parameter === HOST) element.host = text
-          else element.proto = text
-        }
-
         if (i === length || value.charCodeAt(i) !== SEMICOLON) break
         i++
       }
     }
 
-    elements.push(element)
     // After an element: OWS, then a comma or the end. Anything else is junk:
     // `for=a b`, `for="a"b`, `for=a ;by=b`.
-    i = skipOws(value, i, length)
+    i = skipOWS(value, i, length)
     if (i === length) break
-    if (value.charCodeAt(i) !== COMMA) return null
-    i = skipOws(value, i + 1, length)
+    if (value.charCodeAt(i) !== COMMA) return -1
+    i = skipOWS(value, i + 1, length)
   }
 
-  return anyPair ? elements : null
+  return anyPair ? count : -1
+}
+
+/** Where the k-th element of the header last accepted by `scanForwarded` starts. */
+export function elementStart (k: number): number {
+  return starts[k]
+}
+
+/** The `for` value of the k-th element of the header last accepted by
+ *  `scanForwarded`, unquoted and unescaped; undefined when it has none. */
+export function forAt (value: string, k: number): string | undefined {
+  const start = forStarts[k]
+  if (start < 0) return undefined
+  const end = forEnds[k]
+  if (end < 0) return unescape(value, start + 1, -end - 1)
+  return value.charCodeAt(start) === DQUOTE ? value.slice(start + 1, end - 1) : value.slice(start, end)
+}
+
+/** The element at `start` of a header `scanForwarded` accepted: its
+ *  registered parameters, unquoted and unescaped. */
+export function elementAt (value: string, start: number): ForwardedElement {
+  const element: ForwardedElement = {}
+  const length = value.length
+  let i = start
+  while (i < length && value.charCodeAt(i) !== COMMA && value.charCodeAt(i) !== SP && value.charCodeAt(i) !== HTAB) {
+    const nameStart = i
+    while (value.charCodeAt(i) !== EQUALS) i++
+    const parameter = registeredParameter(value, nameStart, i)
+    const end = valueEnd(value, ++i, length)
+    if (parameter !== 0) {
+      const quoted = value.charCodeAt(i) === DQUOTE
+      const text = escaped ? unescape(value, i + 1, end - 1) : quoted ? value.slice(i + 1, end - 1) : value.slice(i, end)
+      if (parameter === FOR) element.for = text
+      else if (parameter === BY) element.by = text
+      else if (parameter === HOST) element.host = text
+      else element.proto = text
+    }
+    i = end < length && value.charCodeAt(end) === SEMICOLON ? end + 1 : end
+  }
+  return element
+}
+
+/**
+ * Parses a whole `Forwarded` header value. Returns the elements left to
+ * right, values unquoted and unescaped, only the registered parameters kept;
+ * or `null` when the header is malformed.
+ */
+export function parseForwarded (value: string): ForwardedElement[] | null {
+  const count = scanForwarded(value)
+  if (count < 0) return null
+  const elements: ForwardedElement[] = []
+  for (let k = 0; k < count; k++) elements.push(elementAt(value, starts[k]))
+  return elements
 }

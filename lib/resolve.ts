@@ -3,7 +3,7 @@
 
 import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
 import { headerText, hostnameOf, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, requestHost, span, type HeaderValue } from './headers'
-import { parseForwarded, type ForwardedElement } from './forwarded'
+import { elementAt, elementStart, forAt, scanForwarded, type ForwardedElement } from './forwarded'
 import type { Config } from './options'
 import type { TrustMatcher } from './trust'
 
@@ -18,25 +18,67 @@ export interface InvalidValue {
 /** What a trusted peer's headers say. `null` (or `undefined` for `port`) means "as received". */
 export class Resolution {
   ip: string
-  ips: string[]
   host: string | null = null
   hostname: string | null = null
   port: number | null | undefined = undefined
   protocol: 'http' | 'https' | null = null
   prefix = ''
   invalid: InvalidValue | null = null
+  /** How many addresses the walk took from the headers (the client among them). */
+  walked = 0
+  /** The address chain header those addresses were read from, right to left. */
+  chain: string | null = null
+  readonly peer: string
+  private list: string[] | null = null
 
   constructor (peer: string) {
+    this.peer = peer
     this.ip = peer
-    this.ips = [peer]
+  }
+
+  /** The addresses walked, nearest first: `[peer, …, client]`. Built on first
+   *  read: most applications never read it, so the walk itself keeps no list. */
+  get ips (): string[] {
+    if (this.list === null) {
+      if (this.chain !== null) this.list = chainAddresses(this.peer, this.chain, this.walked)
+      else this.list = this.walked === 0 ? [this.peer] : [this.peer, this.ip] // clientIpHeader
+    }
+    return this.list
+  }
+
+  set ips (list: string[]) {
+    this.list = list
   }
 }
 
-/** Whether the address just scanned (its canonical text is `address`) is trusted at `hop`.
- *  A user's function trusts only when it returns `true`. */
+/** The peer and the `count` rightmost entries of an address chain, canonical. */
+function chainAddresses (peer: string, chain: string, count: number): string[] {
+  const list = [peer]
+  let end = chain.length
+  for (let k = 0; k < count; k++) {
+    previousElement(chain, end)
+    scanEndpoint(chain, span.start, span.end)
+    list.push(canonical(chain, endpoint.start, endpoint.end))
+    end = span.comma
+  }
+  return list
+}
+
+/** Whether the address just scanned is trusted at `hop` (the matcher reads it
+ *  from `parsed`). A user's function gets its canonical text, `address`, and
+ *  trusts only when it returns `true`. */
 function trusts (config: Config, address: string, hop: number): boolean {
   if (config.trustFunction !== null) return config.trustFunction(address, hop) === true
   return (config.matcher as TrustMatcher).matches()
+}
+
+/** The entry just scanned from text[start, end) at `hop`: null when it is a
+ *  trusted proxy, else its canonical text (it is the client). Only a user's
+ *  trust function makes a proxy's address into a string. */
+function clientAt (config: Config, text: string, start: number, end: number, hop: number): string | null {
+  if (config.trustFunction === null) return (config.matcher as TrustMatcher).matches() ? null : canonical(text, start, end)
+  const address = canonical(text, start, end)
+  return config.trustFunction(address, hop) === true ? null : address
 }
 
 /** Whether the socket peer is trusted. A zone id (`fe80::1%eth0`) is not part of the match. */
@@ -68,11 +110,16 @@ function markInvalid (result: Resolution, header: string, value: string): void {
   if (result.invalid === null) result.invalid = { header, value }
 }
 
-/** Walks the address chain from the right: trusted entries are stepped over. */
+/**
+ * Walks the address chain from the right: trusted entries are stepped over.
+ * Only the client's address is made into a string; the entries stepped over
+ * are matched as numbers and listed only if `ips` is read.
+ */
 function walkChain (config: Config, result: Resolution, header: string, value: string): void {
-  let trustedCount = 1
+  result.chain = value
   let end = value.length
-  let hop = 1
+  let previousStart = 0
+  let previousEnd = 0
   while (true) {
     // Most entries are plain IPv4: one backward pass; anything else the general way.
     const quad = previousQuad(value, end)
@@ -80,15 +127,22 @@ function walkChain (config: Config, result: Resolution, header: string, value: s
     const comma = span.comma
     if (!quad && !scanEndpoint(value, span.start, span.end)) {
       markInvalid(result, header, value.slice(span.start, span.end))
+      // The client is the last valid address walked (the peer when there is none).
+      if (result.walked > 0 && scanEndpoint(value, previousStart, previousEnd)) result.ip = canonical(value, endpoint.start, endpoint.end)
       return
     }
-    const address = canonical(value, endpoint.start, endpoint.end)
-    result.ips.push(address)
-    result.ip = address
-    if (comma < 0 || trustedCount >= config.hops) return
-    if (!trusts(config, address, hop)) return
-    trustedCount++
-    hop++
+    const hop = ++result.walked
+    if (comma < 0 || hop >= config.hops) {
+      result.ip = canonical(value, endpoint.start, endpoint.end)
+      return
+    }
+    const client = clientAt(config, value, endpoint.start, endpoint.end, hop)
+    if (client !== null) {
+      result.ip = client
+      return
+    }
+    previousStart = span.start
+    previousEnd = span.end
     end = comma
   }
 }
@@ -103,9 +157,8 @@ function readClientHeader (result: Resolution, header: string, value: string): v
     markInvalid(result, header, value)
     return
   }
-  const address = canonical(value, endpoint.start, endpoint.end)
-  result.ips.push(address)
-  result.ip = address
+  result.ip = canonical(value, endpoint.start, endpoint.end)
+  result.walked = 1
 }
 
 /** A forwarded host (with optional port) in text[start, end): sets host, hostname and port, or marks it malformed. */
@@ -156,34 +209,42 @@ function classifyNode (text: string): number {
 function readForwarded (config: Config, result: Resolution, header: HeaderValue): ForwardedElement | null {
   const value = headerText(header)
   if (value === undefined) return null
-  const elements = parseForwarded(value)
-  if (elements === null) {
+  const count = scanForwarded(value)
+  if (count < 0) {
     markInvalid(result, 'forwarded', value)
     return null
   }
-  let client: ForwardedElement | null = null
+  // Only the `for` values the walk reaches are read, and only the client's
+  // element whole. A user's trust function runs in between, so with one the
+  // walk keeps its own copy of where the elements start.
+  const starts = config.trustFunction === null ? null : Array.from({ length: count }, (_, k) => elementStart(k))
+  const nodes = config.trustFunction === null ? null : Array.from({ length: count }, (_, k) => forAt(value, k))
+  const ips = [result.peer]
+  result.ips = ips
+  let client = -1
   let trustedCount = 1
-  let i = elements.length - 1
+  let i = count - 1
   while (true) {
-    const element = elements[i]
-    const node = element.for
-    if (node === undefined) return client
+    const node = nodes === null ? forAt(value, i) : nodes[i]
+    if (node === undefined) break
     const kind = classifyNode(node)
-    if (kind === HIDDEN) return client
+    if (kind === HIDDEN) break
     if (kind === MALFORMED) {
       markInvalid(result, 'forwarded', node)
-      return client
+      break
     }
     const address = canonical(node, endpoint.start, endpoint.end)
-    result.ips.push(address)
+    ips.push(address)
     result.ip = address
-    client = element
-    if (i === 0 || trustedCount >= config.hops) return client
-    const hop = elements.length - i
-    if (!trusts(config, address, hop)) return client
+    result.walked++
+    client = i
+    if (i === 0 || trustedCount >= config.hops) break
+    if (!trusts(config, address, count - i)) break
     trustedCount++
     i--
   }
+  if (client < 0) return null
+  return elementAt(value, starts === null ? elementStart(client) : starts[client])
 }
 
 /** The rightmost element of a forwarded list header, left in `span`; false when absent. */

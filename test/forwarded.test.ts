@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import parse from 'forwarded-parse'
 import { parseForwarded } from '../lib/forwarded'
 import type { ForwardedElement } from '../lib/forwarded'
+import { modelParseForwarded } from './properties/support'
 
 // One behaviour per row: [name, header value, expected result].
 type Row = [string, string, ForwardedElement[] | null]
@@ -386,4 +387,24 @@ t.test('forwarded-parse differs only where documented', async (t) => {
     return true
   }), { numRuns: 20000 })
   t.pass('20000 strings')
+})
+
+t.test('long tokens, quoted strings and runs of spaces read exactly as short ones', async (t) => {
+  // Past their first 16 characters, tokens and quoted strings (and past 8,
+  // runs of spaces and tabs) are scanned natively: every character class is
+  // checked here on both sides of that boundary, against the grammar model.
+  const codes = [0, 9, 10, 31, 32, 33, 34, 35, 44, 59, 61, 91, 92, 93, 126, 127, 128, 160, 255, 256, 0x2028, 0xd800]
+  let checked = 0
+  for (const pad of [0, 14, 15, 16, 17, 40]) {
+    const x = 'x'.repeat(pad)
+    for (const code of codes) {
+      const c = String.fromCharCode(code)
+      for (const value of [`for="${x}${c}"`, `for="${x}\\${c}"`, `for="${x}${c}`, `for=${x}${c}`, `${x}${c}=a`, `for=a${' '.repeat(pad)}${c}`, `for=a,${'\t'.repeat(pad)}${c}for=b`]) {
+        const name = value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        t.strictSame(parseForwarded(value), modelParseForwarded(value), name)
+        checked++
+      }
+    }
+  }
+  t.equal(checked, 6 * 22 * 7)
 })

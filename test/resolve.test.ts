@@ -45,3 +45,52 @@ t.test('the first malformed value is recorded even when ignored', async (t) => {
   t.same(r?.invalid, { header: 'x-forwarded-for', value: 'junk' })
   t.equal(r?.ip, '127.0.0.1')
 })
+
+t.test('long runs of spaces and tabs, and long values, read exactly as short ones', async (t) => {
+  // Runs longer than a few characters and hosts longer than 64 are scanned
+  // natively (regular expressions, indexOf): same grammar, other code.
+  const config = normalizeOptions({ trustedProxies: '10.0.0.0/8' })
+  const pad = (n: number): string => ' \t'.repeat(n).slice(0, n)
+  const via = (headers: Record<string, string>): ReturnType<typeof resolve> => resolve(config, '10.0.0.1', headers)
+  for (const n of [0, 1, 8, 9, 40, 16000]) {
+    const name = `${n} spaces`
+    t.equal(via({ 'x-forwarded-for': `${pad(n)}203.0.113.7${pad(n)},${pad(n)}10.1.2.3${pad(n)}` })?.ip, '203.0.113.7', name)
+    t.same(via({ 'x-forwarded-for': `${pad(n)}203.0.113.7:80${pad(n)},${pad(n)}[::ffff:10.1.2.3]${pad(n)}` })?.ips, ['10.0.0.1', '10.1.2.3', '203.0.113.7'], name)
+    const blank = via({ 'x-forwarded-for': `203.0.113.7,${pad(n)}, 10.1.2.3` })
+    t.same([blank?.ip, blank?.invalid], ['10.1.2.3', { header: 'x-forwarded-for', value: '' }], name)
+    const inner = via({ 'x-forwarded-for': `1.2.3.4 x${pad(n)}, 10.1.2.3` })
+    t.same([inner?.ip, inner?.invalid?.value], ['10.1.2.3', '1.2.3.4 x'], name)
+    t.equal(via({ 'x-forwarded-host': `a.example,${pad(n)}b.example${pad(n)}` })?.host, 'b.example', name)
+    t.equal(via({ 'x-forwarded-proto': `${pad(n)}https${pad(n)}` })?.protocol, 'https', name)
+  }
+  const long = 'a'.repeat(70) + '.example'
+  for (const [host, valid] of [
+    [long, true], [`${long}:8443`, true], [`${long}%41`, true], [`${long}%4`, false], [`${long}/x`, false], [`${long} x`, false],
+    [`[v1.${'a'.repeat(80)}]`, true], [`[v1.${'a'.repeat(80)}/]`, false], [`[${':'.repeat(80)}`, false]
+  ] as const) {
+    const r = via({ 'x-forwarded-host': host })
+    t.equal(r?.host, valid ? host : null, host.slice(60))
+    t.equal(r?.invalid !== null, !valid)
+  }
+  t.equal(via({ 'x-forwarded-for': `[${':'.repeat(16000)}` })?.invalid?.header, 'x-forwarded-for', 'no closing bracket')
+  t.equal(via({ 'x-forwarded-for': '[::1, 2001:db8::1]' })?.ip, '10.0.0.1', 'a bracket closed in another element')
+})
+
+t.test('request.ips is built when read, from the entries the walk stepped over', async (t) => {
+  const config = normalizeOptions({ trustedProxies: '10.0.0.0/8', hops: 2 })
+  const r = resolve(config, '10.0.0.1', { 'x-forwarded-for': '6.6.6.6, 203.0.113.7:1, 10.0.0.3 , [::ffff:10.0.0.2]:9' })
+  t.equal(r?.ip, '10.0.0.3', 'hops: 2 makes the second entry the client')
+  t.equal(r?.walked, 2)
+  const ips = r?.ips
+  t.same(ips, ['10.0.0.1', '10.0.0.2', '10.0.0.3'])
+  t.equal(r?.ips, ips, 'built once')
+  const none = resolve(config, '10.0.0.1', {})
+  t.same([none?.ips, none?.walked], [['10.0.0.1'], 0])
+  const header = normalizeOptions({ trustedProxies: '10.0.0.0/8', clientIpHeader: 'x-real-ip' })
+  t.same(resolve(header, '10.0.0.1', { 'x-real-ip': '203.0.113.7' })?.ips, ['10.0.0.1', '203.0.113.7'])
+  t.same(resolve(header, '10.0.0.1', {})?.ips, ['10.0.0.1'])
+  const seen: string[] = []
+  const fn = normalizeOptions({ trustedProxies: (address: string, hop: number) => { seen.push(`${address}@${hop}`); return address.startsWith('10.') } })
+  const viaFn = resolve(fn, '10.0.0.1', { 'x-forwarded-for': '203.0.113.7, ::ffff:10.0.0.2' })
+  t.same([viaFn?.ip, viaFn?.ips, seen], ['203.0.113.7', ['10.0.0.1', '10.0.0.2', '203.0.113.7'], ['10.0.0.1@0', '10.0.0.2@1']], 'the leftmost entry is the client without asking')
+})
