@@ -163,15 +163,33 @@ function readClientHeader (result: Resolution, header: string, value: string): v
 
 /** A forwarded host (with optional port) in text[start, end): sets host, hostname and port, or marks it malformed. */
 function readHost (result: Resolution, header: string, text: string, start: number, end: number): void {
+  const whole = start === 0 && end === text.length
+  // An application serves a few host names, so most requests repeat the last
+  // one: a value equal to the last valid one read whole is not scanned again.
+  if (whole && text === lastHost) {
+    result.host = text
+    result.hostname = lastHostname
+    result.port = lastPort
+    return
+  }
   if (!scanHost(text, start, end)) {
     markInvalid(result, header, text.slice(start, end))
     return
   }
-  const host = start === 0 && end === text.length ? text : text.slice(start, end)
+  const host = whole ? text : text.slice(start, end)
   result.host = host
   result.hostname = hostPart.end === end ? host : text.slice(start, hostPart.end)
   result.port = hostPart.port
+  if (whole) {
+    lastHost = text
+    lastHostname = result.hostname
+    lastPort = result.port
+  }
 }
+
+let lastHost: string | null = null
+let lastHostname = ''
+let lastPort: number | null = null
 
 function readProto (result: Resolution, header: string, text: string, start: number, end: number): void {
   result.protocol = scanProto(text, start, end)

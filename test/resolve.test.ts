@@ -94,3 +94,20 @@ t.test('request.ips is built when read, from the entries the walk stepped over',
   const viaFn = resolve(fn, '10.0.0.1', { 'x-forwarded-for': '203.0.113.7, ::ffff:10.0.0.2' })
   t.same([viaFn?.ip, viaFn?.ips, seen], ['203.0.113.7', ['10.0.0.1', '10.0.0.2', '203.0.113.7'], ['10.0.0.1@0', '10.0.0.2@1']], 'the leftmost entry is the client without asking')
 })
+
+t.test('the last valid host is remembered by value, never mixed up with another', async (t) => {
+  const config = normalizeOptions({ trustedProxies: 'loopback' })
+  const host = (value: string): unknown[] => {
+    const r = resolve(config, '127.0.0.1', { 'x-forwarded-host': value })
+    return [r?.host ?? null, r?.hostname ?? null, r?.port ?? null, r?.invalid?.value ?? null]
+  }
+  t.same(host('a.example:81'), ['a.example:81', 'a.example', 81, null])
+  t.same(host(['a.example', '81'].join(':')), ['a.example:81', 'a.example', 81, null], 'an equal value built elsewhere')
+  t.same(host('a.example:82'), ['a.example:82', 'a.example', 82, null])
+  t.same(host('a.example:81, b.example'), ['b.example', 'b.example', null, null], 'a list element is read on its own')
+  t.same(host('b.example'), ['b.example', 'b.example', null, null])
+  t.same(host('a.example:0'), [null, null, null, 'a.example:0'], 'an invalid value is never remembered as valid')
+  t.same(host('a.example:0'), [null, null, null, 'a.example:0'])
+  t.same(host('[::1]'), ['[::1]', '[::1]', null, null])
+  t.same(host(''), [null, null, null, ''], 'nor is an empty one')
+})
