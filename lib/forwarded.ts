@@ -169,9 +169,9 @@ function valueEnd (value: string, i: number, length: number): number {
   return end === i ? -1 : end // `for=`, `for= x`, `for=[::1]`
 }
 
-// Where each element of the header last accepted by `scanForwarded` starts,
-// and where its `for` value starts and ends (quotes included; start -1 when
-// it has none, end negated when the value has escapes): the walk reads the
+// What the last `scanForwarded` noted, per element: where it starts, and
+// where its `for` value starts and ends (quotes included; start -1 when it
+// has none, end negated when the value has escapes). The walk then reads the
 // `for` of each element it reaches without parsing the element again.
 let starts: Int32Array = new Int32Array(64)
 let forStarts: Int32Array = new Int32Array(64)
@@ -183,23 +183,34 @@ function grow (table: Int32Array): Int32Array {
   return grown
 }
 
-function noteStart (k: number, at: number): void {
+function note (k: number, start: number, forStart: number, forEnd: number): void {
   if (k === starts.length) {
     starts = grow(starts)
     forStarts = grow(forStarts)
     forEnds = grow(forEnds)
   }
-  starts[k] = at
-  forStarts[k] = -1
+  starts[k] = start
+  forStarts[k] = forStart
+  forEnds[k] = forEnd
 }
+
+// Commas and the spaces or tabs around them: between elements, any run of
+// them is valid (empty elements are allowed), so the walk skips it natively.
+const SEPARATORS = /[ \t,]*/y
 
 /**
  * Checks a whole `Forwarded` header value (several header lines arrive joined
- * with ', ') and notes where its elements start. Returns how many elements it
- * has, or -1 when it is malformed (any syntax error, or a parameter given
- * twice in one element). `elementStart(k)` then gives the k-th start.
+ * with ', '): returns -1 when it is malformed (any syntax error, or a
+ * parameter given twice in one element). Otherwise it notes elements for
+ * `forAt` and `elementStart` and returns how many it noted:
+ *
+ * - with `all`, every element, left to right;
+ * - without, only what a walk from the right can reach: the elements after
+ *   the last one that has no `for` (an empty element has none), since the
+ *   walk ends there. A header of 16,000 empty elements then notes nothing,
+ *   and runs of them are skipped natively.
  */
-export function scanForwarded (value: string): number {
+export function scanForwarded (value: string, all = false): number {
   const length = value.length
   let count = 0
   let anyPair = false
@@ -209,7 +220,9 @@ export function scanForwarded (value: string): number {
   let i = skipOWS(value, 0, length)
 
   for (;;) {
-    noteStart(count++, i)
+    const start = i
+    let forStart = -1
+    let forEnd = -1
     if (i < length && value.charCodeAt(i) !== COMMA) {
       anyPair = true
       let seen = 0
@@ -236,13 +249,15 @@ export function scanForwarded (value: string): number {
         i = valueEnd(value, valueStart, length)
         if (i < 0) return -1
         if (parameter === FOR) {
-          forStarts[count - 1] = valueStart
-          forEnds[count - 1] = escaped ? -i : i
+          forStart = valueStart
+          forEnd = escaped ? -i : i
         }
         if (i === length || value.charCodeAt(i) !== SEMICOLON) break
         i++
       }
     }
+    if (all || forStart >= 0) note(count++, start, forStart, forEnd)
+    else count = 0 // the walk ends at this element: nothing left of it matters
 
     // After an element: OWS, then a comma or the end. Anything else is junk:
     // `for=a b`, `for="a"b`, `for=a ;by=b`.
@@ -250,21 +265,27 @@ export function scanForwarded (value: string): number {
     if (i === length) break
     if (value.charCodeAt(i) !== COMMA) return -1
     i = skipOWS(value, i + 1, length)
+    if (!all && i < length && value.charCodeAt(i) === COMMA) {
+      // Empty elements, each of which ends the walk: skip the whole run.
+      count = 0
+      SEPARATORS.lastIndex = i
+      SEPARATORS.test(value)
+      i = SEPARATORS.lastIndex
+    }
   }
 
   return anyPair ? count : -1
 }
 
-/** Where the k-th element of the header last accepted by `scanForwarded` starts. */
+/** Where the k-th element noted by the last `scanForwarded` starts. */
 export function elementStart (k: number): number {
   return starts[k]
 }
 
-/** The `for` value of the k-th element of the header last accepted by
- *  `scanForwarded`, unquoted and unescaped; undefined when it has none. */
-export function forAt (value: string, k: number): string | undefined {
+/** The `for` value of the k-th element the last `scanForwarded` of `value`
+ *  noted for the walk (each has one), unquoted and unescaped. */
+export function forAt (value: string, k: number): string {
   const start = forStarts[k]
-  if (start < 0) return undefined
   const end = forEnds[k]
   if (end < 0) return unescape(value, start + 1, -end - 1)
   return value.charCodeAt(start) === DQUOTE ? value.slice(start + 1, end - 1) : value.slice(start, end)
@@ -300,7 +321,7 @@ export function elementAt (value: string, start: number): ForwardedElement {
  * or `null` when the header is malformed.
  */
 export function parseForwarded (value: string): ForwardedElement[] | null {
-  const count = scanForwarded(value)
+  const count = scanForwarded(value, true)
   if (count < 0) return null
   const elements: ForwardedElement[] = []
   for (let k = 0; k < count; k++) elements.push(elementAt(value, starts[k]))

@@ -242,9 +242,8 @@ function readForwarded (config: Config, result: Resolution, header: HeaderValue)
   let client = -1
   let trustedCount = 1
   let i = count - 1
-  while (true) {
+  while (i >= 0) { // every element noted for the walk has a `for`
     const node = nodes === null ? forAt(value, i) : nodes[i]
-    if (node === undefined) break
     const kind = classifyNode(node)
     if (kind === HIDDEN) break
     if (kind === MALFORMED) {

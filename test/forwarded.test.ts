@@ -2,7 +2,7 @@ import { deepStrictEqual } from 'node:assert'
 import t from 'tap'
 import fc from 'fast-check'
 import parse from 'forwarded-parse'
-import { parseForwarded } from '../lib/forwarded'
+import { elementAt, elementStart, forAt, parseForwarded, scanForwarded } from '../lib/forwarded'
 import type { ForwardedElement } from '../lib/forwarded'
 import { modelParseForwarded } from './properties/support'
 
@@ -407,4 +407,20 @@ t.test('long tokens, quoted strings and runs of spaces read exactly as short one
     }
   }
   t.equal(checked, 6 * 22 * 7)
+})
+
+t.test('for the walk, only the elements right of the last one without for are noted', async (t) => {
+  const noted = (value: string): unknown => {
+    const count = scanForwarded(value)
+    if (count < 0) return null
+    return Array.from({ length: count }, (_, k) => [forAt(value, k), elementAt(value, elementStart(k))])
+  }
+  t.same(noted('for=a,, ,for=b;proto=https , for="[::1]"'), [['b', { for: 'b', proto: 'https' }], ['[::1]', { for: '[::1]' }]])
+  t.same(noted('for=a, by=x, for=b'), [['b', { for: 'b' }]], 'an element without for ends the walk')
+  t.same(noted('for=a,for=b, '), [], 'a trailing empty element too')
+  t.same(noted(',,,' + ', ,\t,'.repeat(1000) + 'for="\\_x"'), [['_x', { for: '_x' }]], 'runs of empty elements are skipped at once')
+  t.equal(noted(',,' + ' , '.repeat(1000) + 'for=a b'), null, 'and the rest is still checked')
+  t.equal(noted(', ,'), null, 'a header with no pair at all is malformed')
+  t.equal(scanForwarded('for=a, by=x, for=b', true), 3, 'parseForwarded notes every element')
+  t.equal(parseForwarded(',,' + ', '.repeat(1000) + 'for=a')?.length, 1003)
 })
