@@ -63,12 +63,27 @@ const FORGED = (() => { // as many trusted-looking entries as fit: the costliest
   while (text.length + 12 < KB16) text += `, 10.0.${(k >> 8) & 255}.${k++ & 255}`
   return text
 })()
+// Hostile 16 KB values, one per way of making a parser loop: each is what a
+// trusted proxy would pass on from a client (a proxy appends, it does not clean).
 const LONG = {
   commas: ','.repeat(KB16),
   'no commas': garbage(KB16, 'abcdefXYZ0123456789.:[]_- '),
   mixed: garbage(KB16, 'abc019.:[], \t'),
   spaces: ' '.repeat(KB16 - 9) + '10.1.2.3',
+  'trailing spaces': '10.1.2.3' + ' '.repeat(KB16 - 9),
+  'spaces and tabs, then a comma': ' \t'.repeat(KB16 / 2 - 6) + ', 10.1.2.3',
+  'comma, then one long element': ',' + 'a'.repeat(KB16 - 1),
+  'open bracket': '[' + ':'.repeat(KB16 - 1),
   'forged chain': FORGED
+}
+// The same, in the other headers the default configuration (and `forwarded: true`) reads.
+const LONG_OTHER = {
+  'X-Forwarded-Host, one long name': { 'x-forwarded-host': 'a'.repeat(KB16) },
+  'X-Forwarded-Host, spaces': { 'x-forwarded-host': ' '.repeat(KB16 - 16) + 'shop.example.com' },
+  'X-Forwarded-Proto, spaces': { 'x-forwarded-proto': ' '.repeat(KB16 - 5) + 'https' },
+  'Forwarded, empty elements': { forwarded: ','.repeat(KB16 - 16) + 'for=203.0.113.7' },
+  'Forwarded, one long quoted value': { forwarded: `for="${'a'.repeat(KB16 - 6)}"` },
+  'Forwarded, spaces': { forwarded: 'for=203.0.113.7' + ' '.repeat(KB16 - 30) + ',for=10.1.2.3' }
 }
 
 function headersWith (forwardedFor) {
@@ -92,9 +107,9 @@ function ours () {
 }
 
 /** resolve() on a request; checks it walks to `expectIp` first. */
-function resolveCase (size, headers, expectIp) {
+function resolveCase (size, headers, expectIp, options = {}) {
   const { normalizeOptions, resolve } = ours()
-  const config = normalizeOptions({ trustedProxies: list(size) })
+  const config = normalizeOptions({ trustedProxies: list(size), ...options })
   const result = resolve(config, PEER, headers)
   if (expectIp !== undefined) {
     assert.strictEqual(result.ip, expectIp)
@@ -171,10 +186,15 @@ for (const hops of [1, 10, 100]) {
   }
   add(`chain-${hops}-proxyaddr`, 'chain', `proxy-addr all(), ${hops} hop${hops > 1 ? 's' : ''}, 2 entries`, `${hops}`, () => proxyAddrCase(2, headersWith(chain(hops)), CLIENT), { hops })
 }
+const slug = (name) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-')
 for (const [name, text] of Object.entries(LONG)) {
-  const key = name.replace(/ /g, '-')
+  const key = slug(name)
   add(`long-${key}`, 'long', `resolve(), 16 KB ${name}`, `${text.length} chars`, () => resolveCase(2, headersWith(text)))
   add(`long-${key}-proxyaddr`, 'long', `proxy-addr all(), 16 KB ${name}`, `${text.length} chars`, () => proxyAddrCase(2, headersWith(text)))
+}
+for (const [name, extra] of Object.entries(LONG_OTHER)) {
+  const options = extra.forwarded === undefined ? {} : { forwarded: true }
+  add(`long-${slug(name)}`, 'long', `resolve(), 16 KB ${name}`, `${Object.values(extra)[0].length} chars`, () => resolveCase(2, { ...HEADERS, ...extra }, undefined, options))
 }
 for (const kind of ['ours', 'proxy-addr', 'BlockList']) {
   for (const size of [2, 10000]) {
@@ -183,6 +203,23 @@ for (const kind of ['ours', 'proxy-addr', 'BlockList']) {
   }
 }
 add('check-isIP', 'check', 'net.isIP (validation only, reference)', 'per address', () => checkCase('net.isIP', 2))
+
+// The issue's own anchors, measured here so that its absolute targets can be
+// read on this machine: net.isIP on an IPv4 address (~25 ns there) and one
+// proxy-addr trust check with the 2-entry list (~0.8 µs there).
+const ANCHORS = { 'anchor-isIP': 25, 'anchor-proxyaddr': 800 }
+add('anchor-isIP', 'anchor', 'net.isIP(\'203.0.113.7\')', 'issue: ~25 ns', () => () => net.isIP(CLIENT))
+add('anchor-proxyaddr', 'anchor', 'proxy-addr trust check, 2 entries', 'issue: ~0.8 µs', () => {
+  const trust = proxyaddr.compile(SMALL)
+  return () => trust('10.1.2.3', 1)
+})
+
+/** How much slower this machine is than the one the issue measured on
+ *  (geometric mean of the anchors' ratios; 1 = the same). */
+function machineFactor (r) {
+  const ratios = Object.entries(ANCHORS).map(([id, ns]) => r[id].ns / ns)
+  return Math.exp(ratios.reduce((sum, x) => sum + Math.log(x), 0) / ratios.length)
+}
 
 const COMPILERS = {
   ours: (entries) => ours().normalizeOptions({ trustedProxies: entries }),
@@ -310,7 +347,7 @@ const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 3)
 function runAll () {
   const results = {}
   for (const id of Object.keys(CASES)) {
-    const runs = CASES[id].group === 'request' || CASES[id].group === 'chain' ? PROCESSES : 1
+    const runs = ['request', 'chain', 'anchor'].includes(CASES[id].group) ? PROCESSES : 1
     const outs = []
     for (let k = 0; k < runs; k++) {
       outs.push(JSON.parse(execFileSync(process.execPath, [...NODE_FLAGS, __filename, '--case', id], { encoding: 'utf8' })))
@@ -349,16 +386,22 @@ function report (r) {
   }
   row('**16 KB X-Forwarded-For**', '', '')
   for (const name of Object.keys(LONG)) {
-    const key = name.replace(/ /g, '-')
+    const key = slug(name)
     const ours = r[`long-${key}`]
     const theirs = r[`long-${key}-proxyaddr`]
     row(`${name}`, fmt(ours.ns), `proxy-addr ${fmt(theirs.ns)} (${times(ours.ns, theirs.ns)})`)
   }
+  row('**16 KB in the other headers**', '', '')
+  for (const name of Object.keys(LONG_OTHER)) row(name, fmt(r[`long-${slug(name)}`].ns), '')
   row('**one trust check**', '', '')
   for (const kind of ['ours', 'proxy-addr', 'BlockList']) {
     for (const n of ['2', '10k']) row(CASES[`check-${kind}-${n}`].label, fmt(r[`check-${kind}-${n}`].ns), '')
   }
   row(CASES['check-isIP'].label, fmt(r['check-isIP'].ns), '')
+  const factor = machineFactor(r)
+  row('**the issue\'s anchors, on this machine**', '', '')
+  for (const [id, ns] of Object.entries(ANCHORS)) row(CASES[id].label, fmt(r[id].ns), `the issue measured ~${fmt(ns)}: ${(r[id].ns / ns).toFixed(2)}×`)
+  row('this machine vs the issue\'s', `${factor.toFixed(2)}×`, 'geometric mean of the two: absolute targets scale by it')
   row('**compiling 10,000 entries**', '', '')
   for (const name of Object.keys(COMPILERS)) {
     const c = r[`compile-${name}`]
@@ -392,4 +435,4 @@ if (require.main === module) {
   })
 }
 
-module.exports = { CASES, ROUNDS, report, markdown, runAll, NODE_FLAGS }
+module.exports = { CASES, ROUNDS, report, markdown, runAll, machineFactor, NODE_FLAGS }

@@ -176,4 +176,4 @@ if (require.main === module) {
   })
 }
 
-module.exports = { runE2E, table, settings }
+module.exports = { runE2E, table, settings, start, ask, median }

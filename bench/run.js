@@ -15,6 +15,7 @@ const { runE2E, table: e2eTable } = require('./e2e')
 const core = require('./core')
 const { chart } = require('./chart')
 const lazy = require('./lazy')
+const hostile = require('./hostile')
 
 const only = process.argv[2] ?? process.env.BENCH_ONLY
 
@@ -51,7 +52,11 @@ function targets (results) {
   if (c) {
     const r2 = c['resolve-2']
     const r10k = c['resolve-10k']
-    add('2. resolve() ≤ 150 ns (median)', `${r2.ns.toFixed(0)} ns`, r2.ns <= 150)
+    // The issue's absolute targets were set on its machine; its anchors,
+    // measured in this run, say how much slower or faster this one is.
+    const factor = core.machineFactor(c)
+    const scaled = (ns) => `${ns.toFixed(0)} ns here = ${(ns / factor).toFixed(0)} ns on the issue's machine (this one is ${factor.toFixed(2)}× slower by its anchors)`
+    add('2. resolve() ≤ 150 ns (median)', scaled(r2.ns), r2.ns / factor <= 150)
     const garbage = r2.allocatedBytes - r2.returnedBytes
     add('2. allocates nothing it does not return', `${r2.allocatedBytes} B allocated, ${r2.returnedBytes} B returned per op (${garbage} B garbage)`, garbage <= 16)
     const speedup = c['proxyaddr-2'].ns / r2.ns
@@ -65,9 +70,19 @@ function targets (results) {
     add('4. linear in the hops (per-address cost, 100 vs 10 hops)', `${perHop(10).toFixed(0)} → ${perHop(100).toFixed(0)} ns per address (${growth.toFixed(2)}×)`, growth <= 1.5)
     const worst = Object.keys(c).filter((id) => /^long-/.test(id) && !/proxyaddr|forged/.test(id))
       .reduce((a, id) => (c[id].ns > a.ns ? { id, ns: c[id].ns } : a), { id: '', ns: 0 })
-    add('4. a 16 KB header of commas/garbage costs a few µs', `worst ${(worst.ns / 1000).toFixed(1)} µs (${worst.id.replace('long-', '')})`, worst.ns <= 5000)
+    add('4. a hostile 16 KB header costs a few µs (≤ 5 µs on the issue\'s machine)',
+      `worst of ${Object.keys(c).filter((id) => /^long-/.test(id) && !/proxyaddr|forged/.test(id)).length} shapes: ${(worst.ns / 1000).toFixed(1)} µs here = ${(worst.ns / factor / 1000).toFixed(1)} µs there (${worst.id.replace('long-', '')})`,
+      worst.ns / factor <= 5000)
+    const h = results.hostile?.shapes
+    if (h) {
+      const own = Object.entries(h).filter(([shape]) => shape !== 'normal' && !/forged/.test(shape))
+        .map(([shape, r]) => ({ shape, us: (r.plugin - h.normal.plugin) - (r.bare - h.normal.bare) }))
+        .reduce((a, b) => (b.us > a.us ? b : a))
+      add('4. (end to end) a hostile 16 KB header costs the plugin a few µs beyond what Node spends on it',
+        `worst: ${own.us >= 0 ? '+' : '−'}${Math.abs(own.us).toFixed(1)} µs per request (${own.shape})`, own.us <= 5 * factor)
+    }
     const forged = c['long-forged-chain']
-    if (forged) add('4. (16 KB of forged trusted-looking hops, for the record)', `${(forged.ns / 1000).toFixed(0)} µs, linear: every entry is walked`, null)
+    if (forged) add('4. (16 KB of forged trusted-looking hops, for the record)', `${(forged.ns / 1000).toFixed(0)} µs here, linear: every entry is a hop to walk (set hops to bound it)`, null)
   }
   return rows
 }
@@ -90,6 +105,9 @@ async function main () {
     console.log(`\nend to end: autocannon -c ${results.e2e.settings.connections} -p ${results.e2e.settings.pipelining}, ` +
       `${results.e2e.settings.rounds} rounds; every turn a fresh server process, ${results.e2e.settings.warmup} s warm-up, ${results.e2e.settings.duration} s measured; medians\n`)
     console.log(e2eTable(results.e2e))
+    results.hostile = await hostile.runHostile()
+    console.log(`\nunder attack: server CPU per request with a 16 KB X-Forwarded-For (median of ${results.hostile.settings.rounds} fresh processes each; in brackets, what the header adds over a normal request)\n`)
+    console.log(hostile.table(results.hostile))
   }
   if (only !== 'e2e') {
     results.core = core.runAll()

@@ -1,0 +1,100 @@
+'use strict'
+
+// End to end, under attack: what a 16 KB forwarded header costs a server
+// with and without the plugin. A client behind a proxy controls what the
+// proxy appends to (X-Forwarded-For, Forwarded), so it can send the worst
+// value it finds; Node parses the whole header before any plugin runs.
+//
+// For each shape, bare Fastify, Fastify trustProxy and the plugin (2-entry
+// allowlist, same handler as bench/e2e.js) each serve autocannon in turn, in
+// a fresh process; the figure is the server's CPU time per request, and what
+// the shape adds over the normal request in the same server. What the plugin
+// adds beyond what bare Fastify adds is the plugin's own cost of that header.
+//
+// Environment: BENCH_HOSTILE_ROUNDS (3), BENCH_HOSTILE_DURATION (seconds per
+// turn, 2).
+
+const autocannon = require('autocannon')
+const { start, ask, median } = require('./e2e')
+const { HEADERS } = require('./allowlist')
+
+const ROUNDS = Number(process.env.BENCH_HOSTILE_ROUNDS ?? 3)
+const DURATION = Number(process.env.BENCH_HOSTILE_DURATION ?? 2)
+const SERVERS = ['bare', 'trustProxy', 'plugin']
+// Node's default limit is 16 KB for the whole header section: leave room for the rest.
+const SIZE = 16 * 1024 - 512
+
+const SHAPES = {
+  normal: HEADERS['x-forwarded-for'],
+  'spaces and tabs, then a comma': ' \t'.repeat(SIZE / 2 - 6) + ', 10.1.2.3',
+  'trailing spaces': '10.1.2.3' + ' '.repeat(SIZE - 8),
+  'comma, then one long element': ',' + 'a'.repeat(SIZE - 1),
+  'forged chain of trusted-looking hops': (() => {
+    let text = '203.0.113.7'
+    for (let k = 1; text.length + 12 < SIZE; k++) text += `, 10.0.${(k >> 8) & 255}.${k & 255}`
+    return text
+  })()
+}
+
+async function cpuPerRequest (variant, forwardedFor) {
+  const server = await start(variant)
+  try {
+    const options = {
+      url: `http://127.0.0.1:${server.port}/`,
+      headers: { ...HEADERS, 'x-forwarded-for': forwardedFor },
+      connections: 10,
+      pipelining: 1
+    }
+    await autocannon({ ...options, duration: 1 })
+    const before = (await ask(server, 'usage')).cpu
+    const result = await autocannon({ ...options, duration: DURATION })
+    const after = (await ask(server, 'usage')).cpu
+    if (result.errors || result.non2xx) throw new Error(`${variant}: ${result.errors} errors, ${result.non2xx} non-2xx`)
+    return (after.user + after.system - before.user - before.system) / result['2xx']
+  } finally {
+    server.child.kill()
+  }
+}
+
+async function runHostile (log = (line) => process.stderr.write(line)) {
+  const results = {}
+  for (const [shape, value] of Object.entries(SHAPES)) {
+    const samples = Object.fromEntries(SERVERS.map((v) => [v, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < SERVERS.length; k++) {
+        const variant = SERVERS[(k + round) % SERVERS.length]
+        samples[variant].push(await cpuPerRequest(variant, value))
+      }
+      log('.')
+    }
+    results[shape] = { length: value.length, ...Object.fromEntries(SERVERS.map((v) => [v, Number(median(samples[v]).toFixed(2))])) }
+  }
+  log('\n')
+  return { settings: { rounds: ROUNDS, duration: DURATION, size: SIZE }, shapes: results }
+}
+
+function table (hostile) {
+  const { normal, ...shapes } = hostile.shapes
+  const rows = [
+    '| X-Forwarded-For | bare Fastify | Fastify trustProxy | fastify-proxy-fix | the plugin\'s own cost of the header |',
+    '|---|---:|---:|---:|---:|'
+  ]
+  const us = (x) => `${x.toFixed(1)} µs`
+  const plus = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)} µs`
+  rows.push(`| normal (\`${HEADERS['x-forwarded-for']}\`) | ${us(normal.bare)} | ${us(normal.trustProxy)} | ${us(normal.plugin)} | |`)
+  for (const [shape, r] of Object.entries(shapes)) {
+    const extra = (v) => r[v] - normal[v]
+    rows.push(`| ${shape} (${(r.length / 1024).toFixed(1)} KB) | ${us(r.bare)} (${plus(extra('bare'))}) | ${us(r.trustProxy)} (${plus(extra('trustProxy'))}) | ` +
+      `${us(r.plugin)} (${plus(extra('plugin'))}) | ${plus(extra('plugin') - extra('bare'))} |`)
+  }
+  return rows.join('\n')
+}
+
+if (require.main === module) {
+  runHostile().then((hostile) => console.log(table(hostile))).catch((error) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}
+
+module.exports = { runHostile, table }
