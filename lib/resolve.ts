@@ -164,14 +164,7 @@ function readClientHeader (result: Resolution, header: string, value: string): v
 /** A forwarded host (with optional port) in text[start, end): sets host, hostname and port, or marks it malformed. */
 function readHost (result: Resolution, header: string, text: string, start: number, end: number): void {
   const whole = start === 0 && end === text.length
-  // An application serves a few host names, so most requests repeat the last
-  // one: a value equal to the last valid one read whole is not scanned again.
-  if (whole && text === lastHost) {
-    result.host = text
-    result.hostname = lastHostname
-    result.port = lastPort
-    return
-  }
+  if (whole && rememberedHost(result, text)) return
   if (!scanHost(text, start, end)) {
     markInvalid(result, header, text.slice(start, end))
     return
@@ -185,6 +178,20 @@ function readHost (result: Resolution, header: string, text: string, start: numb
     lastHostname = result.hostname
     lastPort = result.port
   }
+}
+
+/**
+ * An application serves a few host names, so most requests repeat the last
+ * one: a value equal to the last valid one read whole is not scanned again.
+ * (A value read whole is one list element with nothing around it, so an
+ * equal value needs no search for commas either.)
+ */
+function rememberedHost (result: Resolution, text: string): boolean {
+  if (text !== lastHost) return false
+  result.host = text
+  result.hostname = lastHostname
+  result.port = lastPort
+  return true
 }
 
 let lastHost: string | null = null
@@ -297,10 +304,19 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
       if (element.proto !== undefined) readProto(result, 'forwarded', element.proto, 0, element.proto.length)
     }
   } else {
-    let value = lastElement(headers, config.hostHeader)
-    if (value !== undefined) readHost(result, config.hostHeader as string, value, span.start, span.end)
-    value = lastElement(headers, config.protoHeader)
-    if (value !== undefined) readProto(result, config.protoHeader as string, value, span.start, span.end)
+    // The usual values first: the last host again, a bare `https` or `http`.
+    let value = config.hostHeader === null ? undefined : headerText(headers[config.hostHeader])
+    if (value !== undefined && !rememberedHost(result, value)) {
+      previousElement(value, value.length)
+      readHost(result, config.hostHeader as string, value, span.start, span.end)
+    }
+    value = config.protoHeader === null ? undefined : headerText(headers[config.protoHeader])
+    if (value === 'https' || value === 'http') {
+      result.protocol = value
+    } else if (value !== undefined) {
+      previousElement(value, value.length)
+      readProto(result, config.protoHeader as string, value, span.start, span.end)
+    }
   }
 
   let forwardedPort = -1
