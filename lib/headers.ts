@@ -37,18 +37,22 @@ function isOWS (c: number): boolean {
 // JavaScript loop. Proxies write one space, so the loops below end at once.
 const SHORT_RUN = 8
 const OWS_RUN = /[ \t]*/y
-// The last character of a list element that is not a space or tab: the one
-// followed only by spaces and tabs up to the comma or the end of the text.
-const LAST_VISIBLE = /[^ \t][ \t]*(?:,|$)/g
+const VISIBLE_RUN = /[^ \t,]*/y
+
+/** Where the run of `pattern` (a sticky expression) that starts at text[i] ends. */
+function runEnd (pattern: RegExp, text: string, i: number): number {
+  pattern.lastIndex = i
+  pattern.test(text)
+  return pattern.lastIndex
+}
 
 /** The first index in [start, end) that is not a space or tab, or `end`. */
 export function skipOWS (text: string, start: number, end: number): number {
   const short = start + SHORT_RUN < end ? start + SHORT_RUN : end
   for (let i = start; i < short; i++) if (!isOWS(text.charCodeAt(i))) return i
   if (short === end) return end
-  OWS_RUN.lastIndex = short
-  OWS_RUN.test(text)
-  return OWS_RUN.lastIndex < end ? OWS_RUN.lastIndex : end
+  const i = runEnd(OWS_RUN, text, short)
+  return i < end ? i : end
 }
 
 /** Where text[start, end) ends without its trailing spaces and tabs, when
@@ -56,8 +60,19 @@ export function skipOWS (text: string, start: number, end: number): number {
 function trimmedEnd (text: string, start: number, end: number): number {
   const short = end - SHORT_RUN > start ? end - SHORT_RUN : start
   for (let b = end; b > short; b--) if (!isOWS(text.charCodeAt(b - 1))) return b
-  LAST_VISIBLE.lastIndex = start
-  return (LAST_VISIBLE.exec(text) as RegExpExecArray).index + 1
+  // A long run of spaces at the end. The element before it is usually one
+  // word (or two, when it is malformed): the engine finds where they end.
+  let i = start
+  for (let words = 0; words < 2; words++) {
+    const wordEnd = runEnd(VISIBLE_RUN, text, i)
+    i = runEnd(OWS_RUN, text, wordEnd)
+    if (i >= end) return wordEnd
+  }
+  // Many words: walk back over the run by hand (no pattern can be made to
+  // try every word, which would cost more).
+  let b = short
+  while (isOWS(text.charCodeAt(b - 1))) b--
+  return b
 }
 
 /** Finds the element of a comma list that ends at `end` (a comma, or the end
@@ -157,11 +172,8 @@ const REG_NAME_RUN = /[A-Za-z0-9\-._~!$&'()*+,;=%]*/y
 const FUTURE_RUN = /[A-Za-z0-9\-._~!$&'()*+,;=:]*/y
 
 /** The end of the longest run of `pattern` in text[start, end). */
-function runEnd (pattern: RegExp, text: string, start: number, end: number): number {
-  const part = end === text.length ? text : text.slice(0, end)
-  pattern.lastIndex = start
-  pattern.test(part)
-  return pattern.lastIndex
+function runEndBefore (pattern: RegExp, text: string, start: number, end: number): number {
+  return runEnd(pattern, end === text.length ? text : text.slice(0, end), start)
 }
 
 function isIPvFuture (text: string, start: number, end: number): boolean {
@@ -170,7 +182,7 @@ function isIPvFuture (text: string, start: number, end: number): boolean {
   let i = start + 1
   while (i < end && isHex(text.charCodeAt(i))) i++
   if (i === start + 1 || i >= end - 1 || text.charCodeAt(i) !== 46) return false
-  return runEnd(FUTURE_RUN, text, i + 1, end) === end
+  return runEndBefore(FUTURE_RUN, text, i + 1, end) === end
 }
 
 /** The end of the reg-name (RFC 3986: unreserved, sub-delims, %XX) that starts text[start, end). */
@@ -178,7 +190,7 @@ function regNameEnd (text: string, start: number, end: number): number {
   if (end - start > LONG_HOST) {
     // Natively, unless there are `%XX` escapes to check: the loop below does that.
     const percent = text.indexOf('%', start)
-    if (percent < 0 || percent >= end) return runEnd(REG_NAME_RUN, text, start, end)
+    if (percent < 0 || percent >= end) return runEndBefore(REG_NAME_RUN, text, start, end)
   }
   let i = start
   while (i < end) {
