@@ -280,10 +280,14 @@ new PerformanceObserver((list) => { for (const entry of list.getEntries()) gcTim
 const heapUsed = () => v8.getHeapStatistics().used_heap_size
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
 
-/** Bytes allocated and bytes returned (still reachable through the results) per op. */
+/** Bytes allocated and bytes returned (still reachable through the results)
+ *  per op: medians of five loops that no GC interrupted (one loop is off by
+ *  ±20 B, from whatever else the process allocates meanwhile). */
 async function allocation (op, iterations) {
+  const allocated = []
+  const returned = []
   let count = Math.min(20000, iterations)
-  for (let attempt = 0; attempt < 6; attempt++, count >>= 1) {
+  for (let attempt = 0; attempt < 12 && allocated.length < 5; attempt++) {
     const keep = new Array(count).fill(null)
     global.gc(); global.gc()
     await settle()
@@ -293,13 +297,18 @@ async function allocation (op, iterations) {
     const after = heapUsed()
     const t1 = performance.now()
     await settle()
-    if (gcTimes.some((t) => t >= t0 && t <= t1)) continue // a scavenge ran: measure again, shorter
+    if (gcTimes.some((t) => t >= t0 && t <= t1)) { // a scavenge ran: measure again, shorter
+      count >>= 1
+      continue
+    }
     global.gc(); global.gc()
     const retained = heapUsed()
     keep.fill(null)
-    return { allocatedBytes: Math.round((after - before) / count), returnedBytes: Math.round((retained - before) / count) }
+    allocated.push((after - before) / count)
+    returned.push((retained - before) / count)
   }
-  return { allocatedBytes: null, returnedBytes: null }
+  if (allocated.length === 0) return { allocatedBytes: null, returnedBytes: null }
+  return { allocatedBytes: Math.round(median(allocated)), returnedBytes: Math.round(median(returned)) }
 }
 
 async function runCase (id) {
