@@ -64,14 +64,16 @@ const FORGED = (() => { // as many trusted-looking entries as fit: the costliest
   return text
 })()
 // Hostile 16 KB values, one per way of making a parser loop: each is what a
-// trusted proxy would pass on from a client (a proxy appends, it does not clean).
+// trusted proxy would pass on from a client (a proxy appends, it does not
+// clean). Node's HTTP parser strips spaces at the two ends of a header value,
+// so the long runs are inside the value, where a client can put them.
 const LONG = {
   commas: ','.repeat(KB16),
   'no commas': garbage(KB16, 'abcdefXYZ0123456789.:[]_- '),
   mixed: garbage(KB16, 'abc019.:[], \t'),
-  spaces: ' '.repeat(KB16 - 9) + '10.1.2.3',
-  'trailing spaces': '10.1.2.3' + ' '.repeat(KB16 - 9),
-  'spaces and tabs, then a comma': ' \t'.repeat(KB16 / 2 - 6) + ', 10.1.2.3',
+  'spaces before an address': '203.0.113.7,' + ' '.repeat(KB16 - 20) + '10.1.2.3',
+  'spaces and tabs after an address': '203.0.113.7' + ' \t'.repeat(KB16 / 2 - 11) + ', 10.1.2.3',
+  'words, then spaces': 'a '.repeat(KB16 / 4) + ' '.repeat(KB16 / 2 - 10) + ', 10.1.2.3',
   'comma, then one long element': ',' + 'a'.repeat(KB16 - 1),
   'open bracket': '[' + ':'.repeat(KB16 - 1),
   'forged chain': FORGED
@@ -79,11 +81,12 @@ const LONG = {
 // The same, in the other headers the default configuration (and `forwarded: true`) reads.
 const LONG_OTHER = {
   'X-Forwarded-Host, one long name': { 'x-forwarded-host': 'a'.repeat(KB16) },
-  'X-Forwarded-Host, spaces': { 'x-forwarded-host': ' '.repeat(KB16 - 16) + 'shop.example.com' },
-  'X-Forwarded-Proto, spaces': { 'x-forwarded-proto': ' '.repeat(KB16 - 5) + 'https' },
+  'X-Forwarded-Host, spaces': { 'x-forwarded-host': 'a,' + ' '.repeat(KB16 - 18) + 'shop.example.com' },
+  'X-Forwarded-Proto, spaces': { 'x-forwarded-proto': 'http,' + ' '.repeat(KB16 - 10) + 'https' },
   'Forwarded, empty elements': { forwarded: ','.repeat(KB16 - 16) + 'for=203.0.113.7' },
   'Forwarded, one long quoted value': { forwarded: `for="${'a'.repeat(KB16 - 6)}"` },
-  'Forwarded, spaces': { forwarded: 'for=203.0.113.7' + ' '.repeat(KB16 - 30) + ',for=10.1.2.3' }
+  'Forwarded, spaces': { forwarded: 'for=203.0.113.7' + ' '.repeat(KB16 - 30) + ',for=10.1.2.3' },
+  'Forwarded, a forged chain': { forwarded: 'for=203.0.113.7' + ',for=10.0.0.1'.repeat(Math.floor((KB16 - 16) / 13)) }
 }
 
 function headersWith (forwardedFor) {

@@ -24,10 +24,13 @@ const SERVERS = ['bare', 'trustProxy', 'plugin']
 // Node's default limit is 16 KB for the whole header section: leave room for the rest.
 const SIZE = 16 * 1024 - 512
 
+// Node's HTTP parser strips spaces at the two ends of a header value, so the
+// long runs are inside the value, where a client can put them.
 const SHAPES = {
   normal: HEADERS['x-forwarded-for'],
-  'spaces and tabs, then a comma': ' \t'.repeat(SIZE / 2 - 6) + ', 10.1.2.3',
-  'trailing spaces': '10.1.2.3' + ' '.repeat(SIZE - 8),
+  'spaces before an address': '203.0.113.7,' + ' '.repeat(SIZE - 20) + '10.1.2.3',
+  'spaces and tabs after an address': '203.0.113.7' + ' \t'.repeat(SIZE / 2 - 11) + ', 10.1.2.3',
+  'words, then spaces': 'a '.repeat(SIZE / 4) + ' '.repeat(SIZE / 2 - 10) + ', 10.1.2.3',
   'comma, then one long element': ',' + 'a'.repeat(SIZE - 1),
   'forged chain of trusted-looking hops': (() => {
     let text = '203.0.113.7'

@@ -68,8 +68,11 @@ function trimmedEnd (text: string, start: number, end: number): number {
     i = runEnd(OWS_RUN, text, wordEnd)
     if (i >= end) return wordEnd
   }
-  // Many words: walk back over the run by hand (no pattern can be made to
-  // try every word, which would cost more).
+  // Many words. String trimming is native too, but it also removes other
+  // white space (U+00A0, U+2028, …): keep its answer only when the engine
+  // confirms that everything it removed is spaces and tabs.
+  const trimmed = start + text.slice(start, end).trimEnd().length
+  if (runEnd(OWS_RUN, text, trimmed) >= end) return trimmed
   let b = short
   while (isOWS(text.charCodeAt(b - 1))) b--
   return b

@@ -43,8 +43,9 @@ function walkModel (text: string): Array<[number, number, number]> {
 const run = (unit: fc.Arbitrary<string>): fc.Arbitrary<string> =>
   fc.tuple(unit, fc.integer({ min: 1, max: 300 })).map(([piece, n]) => piece.repeat(n))
 const text = fc.array(fc.oneof(
-  run(fc.constantFrom(',', ' ', '\t', 'a', 'a b', ' ,', '1.2.3.4', ', ')),
-  fc.string({ unit: fc.constantFrom(',', ' ', '\t', 'a', '.'), maxLength: 20 })
+  run(fc.constantFrom(',', ' ', '\t', 'a', 'a b', ' ,', '1.2.3.4', ', ', 'a b c')),
+  // White space that is not a space or tab (String.prototype.trim removes it).
+  fc.string({ unit: fc.constantFrom(',', ' ', '\t', 'a', '.', '\u00a0', '\u2028', '\v'), maxLength: 20 })
 ), { maxLength: 12 }).map((parts) => parts.join(''))
 
 const runs = scaled(2000)

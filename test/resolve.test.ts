@@ -62,6 +62,8 @@ t.test('long runs of spaces and tabs, and long values, read exactly as short one
     t.same([inner?.ip, inner?.invalid?.value], ['10.1.2.3', '1.2.3.4 x'], name)
     const words = via({ 'x-forwarded-for': `a b\tc d${pad(n)}` })
     t.same([words?.ip, words?.invalid?.value], ['10.0.0.1', 'a b\tc d'], name)
+    const nbsp = via({ 'x-forwarded-for': `a b c\u00a0${pad(n)}` })
+    t.same([nbsp?.ip, nbsp?.invalid?.value], ['10.0.0.1', 'a b c\u00a0'], `${name}: other white space is not a space`)
     t.equal(via({ 'x-forwarded-host': `a.example,${pad(n)}b.example${pad(n)}` })?.host, 'b.example', name)
     t.equal(via({ 'x-forwarded-proto': `${pad(n)}https${pad(n)}` })?.protocol, 'https', name)
   }
