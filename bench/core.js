@@ -15,7 +15,7 @@
 //
 // Environment: BENCH_LIB (compiled lib, default dist/), BENCH_CORE_ROUNDS (5),
 // BENCH_ROUND_MS (target length of a round, 100), BENCH_WARMUP_MS (200),
-// BENCH_PROCESSES (3).
+// BENCH_PROCESSES (5).
 
 const assert = require('node:assert')
 const { execFileSync } = require('node:child_process')
@@ -352,9 +352,9 @@ async function runCase (id) {
 
 // ---------------------------------------------------------------- report
 
-/** The request and chain cases run in PROCESSES fresh processes (median of their
+/** The request, chain and anchor cases run in PROCESSES fresh processes (median of their
  *  medians): one process can be unlucky with its JIT, by 30% or more. */
-const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 3)
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 5)
 
 function runAll () {
   const results = {}
@@ -447,4 +447,4 @@ if (require.main === module) {
   })
 }
 
-module.exports = { CASES, ROUNDS, report, markdown, runAll, machineFactor, NODE_FLAGS }
+module.exports = { CASES, ROUNDS, PROCESSES, report, markdown, runAll, machineFactor, NODE_FLAGS }
