@@ -80,7 +80,7 @@ const LONG = {
 }
 // The same, in the other headers the default configuration (and `forwarded: true`) reads.
 const LONG_OTHER = {
-  'X-Forwarded-Host, one long name': { 'x-forwarded-host': 'a'.repeat(KB16) },
+  'X-Forwarded-Host, one long name': [{ 'x-forwarded-host': 'a'.repeat(KB16) }, { 'x-forwarded-host': 'b'.repeat(KB16) }],
   'X-Forwarded-Host, spaces': { 'x-forwarded-host': 'a,' + ' '.repeat(KB16 - 18) + 'shop.example.com' },
   'X-Forwarded-Proto, spaces': { 'x-forwarded-proto': 'http,' + ' '.repeat(KB16 - 10) + 'https' },
   'Forwarded, empty elements': { forwarded: ','.repeat(KB16 - 16) + 'for=203.0.113.7' },
@@ -122,6 +122,15 @@ function resolveCase (size, headers, expectIp, options = {}) {
     assert.deepStrictEqual(result.ips, reference)
   }
   return () => resolve(config, PEER, headers)
+}
+
+/** resolve() on two requests in turn, so that nothing remembered from the
+ *  last request (the last valid host) can answer the next one. */
+function alternatingCase (first, second, options = {}) {
+  const { normalizeOptions, resolve } = ours()
+  const config = normalizeOptions({ trustedProxies: SMALL, ...options })
+  let k = 0
+  return () => resolve(config, PEER, (k++ & 1) === 0 ? first : second)
 }
 
 /** proxy-addr's all() with the same allowlist on the same request. */
@@ -196,8 +205,11 @@ for (const [name, text] of Object.entries(LONG)) {
   add(`long-${key}-proxyaddr`, 'long', `proxy-addr all(), 16 KB ${name}`, `${text.length} chars`, () => proxyAddrCase(2, headersWith(text)))
 }
 for (const [name, extra] of Object.entries(LONG_OTHER)) {
-  const options = extra.forwarded === undefined ? {} : { forwarded: true }
-  add(`long-${slug(name)}`, 'long', `resolve(), 16 KB ${name}`, `${Object.values(extra)[0].length} chars`, () => resolveCase(2, { ...HEADERS, ...extra }, undefined, options))
+  // Two values in turn where one repeated would be remembered (a host).
+  const [first, second] = Array.isArray(extra) ? extra : [extra, extra]
+  const options = first.forwarded === undefined ? {} : { forwarded: true }
+  add(`long-${slug(name)}`, 'long', `resolve(), 16 KB ${name}`, `${Object.values(first)[0].length} chars`,
+    () => alternatingCase({ ...HEADERS, ...first }, { ...HEADERS, ...second }, options))
 }
 for (const kind of ['ours', 'proxy-addr', 'BlockList']) {
   for (const size of [2, 10000]) {
