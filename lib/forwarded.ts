@@ -127,6 +127,7 @@ const TOKEN_RUN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]*/y
 // The rest of a quoted-string after its first characters: qdtext or quoted
 // pairs up to the closing quote.
 const QUOTED_REST = /(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"/y
+const QUOTED_PLAIN = /[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]*"/y
 
 function runEnd (pattern: RegExp, value: string, i: number): number {
   pattern.lastIndex = i
@@ -158,12 +159,14 @@ function valueEnd (value: string, i: number, length: number): number {
       }
       if (!isQuotedText(c)) return -1
     }
+    // Without escapes first (the usual case); failing that, with them, and
+    // then there was one. Both stop at the closing quote.
+    QUOTED_PLAIN.lastIndex = i
+    if (QUOTED_PLAIN.test(value)) return QUOTED_PLAIN.lastIndex
     QUOTED_REST.lastIndex = i
     if (!QUOTED_REST.test(value)) return -1
-    const end = QUOTED_REST.lastIndex
-    const backslash = value.indexOf('\\', i)
-    if (backslash >= 0 && backslash < end) escaped = true
-    return end
+    escaped = true
+    return QUOTED_REST.lastIndex
   }
   const end = tokenEnd(value, i, length)
   return end === i ? -1 : end // `for=`, `for= x`, `for=[::1]`
@@ -213,6 +216,7 @@ const SEPARATORS = /[ \t,]*/y
 export function scanForwarded (value: string, all = false): number {
   const length = value.length
   let count = 0
+  cut = false
   let anyPair = false
   // Lowercased extension names of the current element, for the duplicate
   // check; made on the first extension parameter, so most headers need none.
@@ -256,8 +260,12 @@ export function scanForwarded (value: string, all = false): number {
         i++
       }
     }
-    if (all || forStart >= 0) note(count++, start, forStart, forEnd)
-    else count = 0 // the walk ends at this element: nothing left of it matters
+    if (all || forStart >= 0) {
+      note(count++, start, forStart, forEnd)
+    } else { // the walk ends at this element: nothing left of it matters
+      count = 0
+      cut = true
+    }
 
     // After an element: OWS, then a comma or the end. Anything else is junk:
     // `for=a b`, `for="a"b`, `for=a ;by=b`.
@@ -268,6 +276,7 @@ export function scanForwarded (value: string, all = false): number {
     if (!all && i < length && value.charCodeAt(i) === COMMA) {
       // Empty elements, each of which ends the walk: skip the whole run.
       count = 0
+      cut = true
       SEPARATORS.lastIndex = i
       SEPARATORS.test(value)
       i = SEPARATORS.lastIndex
@@ -277,16 +286,33 @@ export function scanForwarded (value: string, all = false): number {
   return anyPair ? count : -1
 }
 
+/** Whether the last `scanForwarded` for the walk left out elements before
+ *  the ones it noted (so the first noted element is not the header's first). */
+let cut = false
+
+export function walkWasCut (): boolean {
+  return cut
+}
+
 /** Where the k-th element noted by the last `scanForwarded` starts. */
 export function elementStart (k: number): number {
   return starts[k]
 }
 
+/** A copy of what the last `scanForwarded` noted about its first `count`
+ *  elements, for a caller that runs other code (which may scan another
+ *  header) between reading them. */
+export interface ForwardedNotes { starts: Int32Array, forStarts: Int32Array, forEnds: Int32Array }
+
+export function copyNotes (count: number): ForwardedNotes {
+  return { starts: starts.slice(0, count), forStarts: forStarts.slice(0, count), forEnds: forEnds.slice(0, count) }
+}
+
 /** The `for` value of the k-th element the last `scanForwarded` of `value`
  *  noted for the walk (each has one), unquoted and unescaped. */
-export function forAt (value: string, k: number): string {
-  const start = forStarts[k]
-  const end = forEnds[k]
+export function forAt (value: string, k: number, notes?: ForwardedNotes): string {
+  const start = notes === undefined ? forStarts[k] : notes.forStarts[k]
+  const end = notes === undefined ? forEnds[k] : notes.forEnds[k]
   if (end < 0) return unescape(value, start + 1, -end - 1)
   return value.charCodeAt(start) === DQUOTE ? value.slice(start + 1, end - 1) : value.slice(start, end)
 }

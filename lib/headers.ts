@@ -34,8 +34,9 @@ function isOWS (c: number): boolean {
 
 // Runs of spaces and tabs longer than this are left to the regular
 // expression engine: a hostile 16 KB run then costs a native scan, not a
-// JavaScript loop. Proxies write one space, so the loops below end at once.
-const SHORT_RUN = 8
+// JavaScript loop (a call costs about as much as 30 characters of loop).
+// Proxies write one space, so the loops below end at once.
+const SHORT_RUN = 32
 const OWS_RUN = /[ \t]*/y
 const VISIBLE_RUN = /[^ \t,]*/y
 
@@ -84,15 +85,15 @@ const NEAR = 64
 
 /** The last comma before `end`, or -1, reading at most NEAR characters backwards. */
 function commaBefore (text: string, end: number): number {
-  let lo = text.indexOf(',')
-  if (lo < 0 || lo >= end) return -1
-  // Most elements are short: a comma among the last NEAR characters.
-  if (end - lo <= NEAR) return text.lastIndexOf(',', end - 1)
-  const near = text.indexOf(',', end - NEAR)
-  if (near >= 0 && near < end) return text.lastIndexOf(',', end - 1)
+  // Most elements are short: the comma is among the last NEAR characters.
+  const near = end > NEAR ? end - NEAR : 0
+  for (let i = end - 1; i >= near; i--) if (text.charCodeAt(i) === 44) return i
+  if (near === 0) return -1
   // A long element. `lo` is a comma, and there is none in [hi, end): narrow
   // the gap with forward searches until lastIndexOf has little left to read.
-  let hi = end - NEAR
+  let lo = text.indexOf(',')
+  if (lo < 0 || lo >= near) return -1 // none, or the first is the one at `end` or past it
+  let hi = near
   while (hi - lo > NEAR) {
     const next = text.indexOf(',', lo + 1)
     if (next < 0 || next >= hi) return lo // the comma after lo lies past the gap: lo is the last one

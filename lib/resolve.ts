@@ -3,7 +3,7 @@
 
 import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
 import { headerText, hostnameOf, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, requestHost, span, type HeaderValue } from './headers'
-import { elementAt, elementStart, forAt, scanForwarded, type ForwardedElement } from './forwarded'
+import { copyNotes, elementAt, elementStart, forAt, scanForwarded, walkWasCut, type ForwardedElement } from './forwarded'
 import type { Config } from './options'
 import type { TrustMatcher } from './trust'
 
@@ -56,8 +56,10 @@ function chainAddresses (peer: string, chain: string, count: number): string[] {
   const list = [peer]
   let end = chain.length
   for (let k = 0; k < count; k++) {
-    previousElement(chain, end)
-    scanEndpoint(chain, span.start, span.end)
+    if (!previousQuad(chain, end)) {
+      previousElement(chain, end)
+      scanEndpoint(chain, span.start, span.end)
+    }
     list.push(canonical(chain, endpoint.start, endpoint.end))
     end = span.comma
   }
@@ -124,9 +126,12 @@ function walkChain (config: Config, result: Resolution, header: string, value: s
     // Most entries are plain IPv4: one backward pass; anything else the general way.
     const quad = previousQuad(value, end)
     if (!quad) previousElement(value, end)
+    // Kept in locals: a user's trust function may call into this module again.
     const comma = span.comma
-    if (!quad && !scanEndpoint(value, span.start, span.end)) {
-      markInvalid(result, header, value.slice(span.start, span.end))
+    const start = span.start
+    const stop = span.end
+    if (!quad && !scanEndpoint(value, start, stop)) {
+      markInvalid(result, header, value.slice(start, stop))
       // The client is the last valid address walked (the peer when there is none).
       if (result.walked > 0 && scanEndpoint(value, previousStart, previousEnd)) result.ip = canonical(value, endpoint.start, endpoint.end)
       return
@@ -141,8 +146,8 @@ function walkChain (config: Config, result: Resolution, header: string, value: s
       result.ip = client
       return
     }
-    previousStart = span.start
-    previousEnd = span.end
+    previousStart = start
+    previousEnd = stop
     end = comma
   }
 }
@@ -173,7 +178,9 @@ function readHost (result: Resolution, header: string, text: string, start: numb
   result.host = host
   result.hostname = hostPart.end === end ? host : text.slice(start, hostPart.end)
   result.port = hostPart.port
-  if (whole) {
+  // Only what an X-Forwarded-Host value read whole can be: a Forwarded host
+  // is quoted and may hold a comma, which a list header would split at.
+  if (whole && text.indexOf(',') < 0) {
     lastHost = text
     lastHostname = result.hostname
     lastPort = result.port
@@ -240,17 +247,17 @@ function readForwarded (config: Config, result: Resolution, header: HeaderValue)
     return null
   }
   // Only the `for` values the walk reaches are read, and only the client's
-  // element whole. A user's trust function runs in between, so with one the
-  // walk keeps its own copy of where the elements start.
-  const starts = config.trustFunction === null ? null : Array.from({ length: count }, (_, k) => elementStart(k))
-  const nodes = config.trustFunction === null ? null : Array.from({ length: count }, (_, k) => forAt(value, k))
+  // element whole. A user's trust function runs in between (and may scan
+  // another header), so with one the walk reads from its own copy of the notes.
+  const cut = walkWasCut()
+  const notes = config.trustFunction === null ? undefined : copyNotes(count)
   const ips = [result.peer]
   result.ips = ips
   let client = -1
   let trustedCount = 1
   let i = count - 1
   while (i >= 0) { // every element noted for the walk has a `for`
-    const node = nodes === null ? forAt(value, i) : nodes[i]
+    const node = forAt(value, i, notes)
     const kind = classifyNode(node)
     if (kind === HIDDEN) break
     if (kind === MALFORMED) {
@@ -262,13 +269,15 @@ function readForwarded (config: Config, result: Resolution, header: HeaderValue)
     result.ip = address
     result.walked++
     client = i
-    if (i === 0 || trustedCount >= config.hops) break
+    // The header's leftmost element is the client without asking; an element
+    // that ends the walk further left does not spare the question.
+    if ((i === 0 && !cut) || trustedCount >= config.hops) break
     if (!trusts(config, address, count - i)) break
     trustedCount++
     i--
   }
   if (client < 0) return null
-  return elementAt(value, starts === null ? elementStart(client) : starts[client])
+  return elementAt(value, notes === undefined ? elementStart(client) : notes.starts[client])
 }
 
 /** The rightmost element of a forwarded list header, left in `span`; false when absent. */

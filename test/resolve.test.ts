@@ -56,6 +56,7 @@ t.test('long runs of spaces and tabs, and long values, read exactly as short one
     const name = `${n} spaces`
     t.equal(via({ 'x-forwarded-for': `${pad(n)}203.0.113.7${pad(n)},${pad(n)}10.1.2.3${pad(n)}` })?.ip, '203.0.113.7', name)
     t.same(via({ 'x-forwarded-for': `${pad(n)}203.0.113.7:80${pad(n)},${pad(n)}[::ffff:10.1.2.3]${pad(n)}` })?.ips, ['10.0.0.1', '10.1.2.3', '203.0.113.7'], name)
+    t.equal(via({ 'x-forwarded-for': `203.0.113.7,${pad(n)}10.1.2.3` })?.ip, '203.0.113.7', `${name} before the last entry only`)
     const blank = via({ 'x-forwarded-for': `203.0.113.7,${pad(n)}, 10.1.2.3` })
     t.same([blank?.ip, blank?.invalid], ['10.1.2.3', { header: 'x-forwarded-for', value: '' }], name)
     const inner = via({ 'x-forwarded-for': `1.2.3.4 x${pad(n)}, 10.1.2.3` })
@@ -114,4 +115,44 @@ t.test('the last valid host is remembered by value, never mixed up with another'
   t.same(host('a.example:0'), [null, null, null, 'a.example:0'])
   t.same(host('[::1]'), ['[::1]', '[::1]', null, null])
   t.same(host(''), [null, null, null, ''], 'nor is an empty one')
+})
+
+t.test('what one resolution leaves behind never changes the next one', async (t) => {
+  const forwarded = normalizeOptions({ trustedProxies: 'loopback', forwarded: true })
+  const listed = normalizeOptions({ trustedProxies: 'loopback' })
+  const hostOf = (value: string): string | null | undefined => resolve(listed, '127.0.0.1', { 'x-forwarded-host': value })?.host
+  t.equal(hostOf('a.example,b.example'), 'b.example')
+  // A quoted Forwarded host may hold a comma: it is valid there, but must not
+  // be remembered as a whole X-Forwarded-Host value.
+  t.equal(resolve(forwarded, '127.0.0.1', { forwarded: 'for=1.2.3.4;host="a.example,b.example"' })?.host, 'a.example,b.example')
+  t.equal(hostOf('a.example,b.example'), 'b.example', 'still the rightmost element')
+
+  // A trust function that resolves another request in the middle of the walk.
+  const audit = normalizeOptions({ trustedProxies: 'loopback' })
+  const reentrant = normalizeOptions({
+    trustedProxies: (address: string) => {
+      resolve(audit, '127.0.0.1', { 'x-forwarded-for': '9.9.9.9, 8.8.8.8', forwarded: 'for=7.7.7.7' })
+      return address === '127.0.0.1' || address.startsWith('10.')
+    }
+  })
+  const r = resolve(reentrant, '127.0.0.1', { 'x-forwarded-for': '6.6.6.6,junk, 10.0.0.2' })
+  t.same([r?.ip, r?.ips, r?.invalid?.value], ['10.0.0.2', ['127.0.0.1', '10.0.0.2'], 'junk'])
+  const reentrantForwarded = normalizeOptions({ trustedProxies: (reentrant as { trustFunction: (a: string, h: number) => boolean }).trustFunction, forwarded: true })
+  const f = resolve(reentrantForwarded, '127.0.0.1', { forwarded: 'for=6.6.6.6;host=a.example, for=10.0.0.2;host=b.example, for=10.0.0.3' })
+  t.same([f?.ip, f?.ips, f?.host], ['6.6.6.6', ['127.0.0.1', '10.0.0.3', '10.0.0.2', '6.6.6.6'], 'a.example'])
+})
+
+t.test('Forwarded: the trust function is asked about the client unless it is the header\'s leftmost element', async (t) => {
+  const calls: string[] = []
+  const config = normalizeOptions({ trustedProxies: (address: string, hop: number) => { calls.push(`${address}@${hop}`); return address === '127.0.0.1' }, forwarded: true })
+  for (const [value, expected] of [
+    ['for=1.2.3.4', ['127.0.0.1@0']],
+    [',for=1.2.3.4', ['127.0.0.1@0', '1.2.3.4@1']],
+    ['by=x, for=1.2.3.4', ['127.0.0.1@0', '1.2.3.4@1']],
+    ['for=5.6.7.8, for=1.2.3.4', ['127.0.0.1@0', '1.2.3.4@1']]
+  ] as const) {
+    calls.length = 0
+    t.equal(resolve(config, '127.0.0.1', { forwarded: value })?.ip, '1.2.3.4', value)
+    t.same(calls, expected, value)
+  }
 })
