@@ -45,7 +45,7 @@
  * 16,000 empty elements thus makes no objects at all.
  */
 
-import { skipOWS } from './headers'
+import { runEnd, skipOWS } from './headers'
 
 export interface ForwardedElement {
   for?: string
@@ -128,12 +128,6 @@ const TOKEN_RUN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]*/y
 // pairs up to the closing quote.
 const QUOTED_REST = /(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"/y
 const QUOTED_PLAIN = /[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]*"/y
-
-function runEnd (pattern: RegExp, value: string, i: number): number {
-  pattern.lastIndex = i
-  pattern.test(value)
-  return pattern.lastIndex
-}
 
 /** The end of the token that starts at value[i] (i itself when there is none). */
 function tokenEnd (value: string, i: number, length: number): number {

@@ -41,7 +41,7 @@ const OWS_RUN = /[ \t]*/y
 const VISIBLE_RUN = /[^ \t,]*/y
 
 /** Where the run of `pattern` (a sticky expression) that starts at text[i] ends. */
-function runEnd (pattern: RegExp, text: string, i: number): number {
+export function runEnd (pattern: RegExp, text: string, i: number): number {
   pattern.lastIndex = i
   pattern.test(text)
   return pattern.lastIndex

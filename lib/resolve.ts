@@ -169,7 +169,6 @@ function readClientHeader (result: Resolution, header: string, value: string): v
 /** A forwarded host (with optional port) in text[start, end): sets host, hostname and port, or marks it malformed. */
 function readHost (result: Resolution, header: string, text: string, start: number, end: number): void {
   const whole = start === 0 && end === text.length
-  if (whole && rememberedHost(result, text)) return
   if (!scanHost(text, start, end)) {
     markInvalid(result, header, text.slice(start, end))
     return
@@ -309,7 +308,8 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
   if (config.forwarded) {
     const element = readForwarded(config, result, headers.forwarded)
     if (element !== null) {
-      if (element.host !== undefined) readHost(result, 'forwarded', element.host, 0, element.host.length)
+      const host = element.host
+      if (host !== undefined && !rememberedHost(result, host)) readHost(result, 'forwarded', host, 0, host.length)
       if (element.proto !== undefined) readProto(result, 'forwarded', element.proto, 0, element.proto.length)
     }
   } else {
