@@ -22,8 +22,7 @@ t.test('Caddy in front of the app', async (t) => {
   await startCaddy(t, {
     recipe: 'caddy/Caddyfile',
     vars: { HTTP_PORT: httpPort, HTTPS_PORT: httpsPort, CERT: cert.cert, KEY: cert.key, APP: app.address },
-    bind: CADDY,
-    listeners: [{ host: CADDY, port: httpPort }, { host: CADDY, port: httpsPort }]
+    bind: CADDY
   })
   const http = { host: CADDY, port: httpPort, path: '/app', from: CLIENT_A }
   const https = { host: CADDY, port: httpsPort, path: '/app', from: CLIENT_A, ca: cert.pem }

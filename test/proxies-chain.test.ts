@@ -41,8 +41,7 @@ t.test('chains of proxies', async (t) => {
     startNginx(t, {
       recipe: 'nginx/inner.conf',
       vars: { LISTEN_HTTP: `${NGINX}:${nginxPort}`, APP: app.address },
-      bind: NGINX,
-      listeners: [{ host: NGINX, port: nginxPort }]
+      bind: NGINX
     }),
     startHaproxy(t, {
       recipe: 'haproxy/edge.cfg',
@@ -52,14 +51,12 @@ t.test('chains of proxies', async (t) => {
         CERT_AND_KEY: cert.both,
         APP: `${NGINX}:${nginxPort}`
       },
-      source: HAPROXY_EDGE,
-      listeners: [{ host: HAPROXY_EDGE, port: edgeHttp }, { host: HAPROXY_EDGE, port: edgeHttps }]
+      source: HAPROXY_EDGE
     }),
     startHaproxy(t, {
       recipe: 'haproxy/inner.cfg',
       vars: { LISTEN_HTTP: `${HAPROXY_INNER}:${innerPort}`, APP: `${NGINX}:${nginxPort}` },
-      source: HAPROXY_INNER,
-      listeners: [{ host: HAPROXY_INNER, port: innerPort }]
+      source: HAPROXY_INNER
     }),
     startCaddy(t, {
       recipe: 'caddy/Caddyfile',
@@ -70,8 +67,7 @@ t.test('chains of proxies', async (t) => {
         KEY: cert.key,
         APP: `${HAPROXY_INNER}:${innerPort}`
       },
-      bind: CADDY,
-      listeners: [{ host: CADDY, port: caddyHttp }, { host: CADDY, port: caddyHttps }]
+      bind: CADDY
     })
   ])
 

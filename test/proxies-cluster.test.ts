@@ -31,8 +31,7 @@ t.test('8. clustered app behind nginx', async (t) => {
       KEY: cert.key,
       APP: app.address
     },
-    bind: NGINX,
-    listeners: [{ host: NGINX, port: httpPort }, { host: NGINX, port: httpsPort }]
+    bind: NGINX
   })
 
   const workersSeen = new Map<string, Set<number>>([[CLIENT_A, new Set()], [CLIENT_B, new Set()]])

@@ -49,8 +49,7 @@ t.test('6. Forwarded (RFC 7239) from real proxies', async (t) => {
         KEY: cert.key,
         APP: app.address
       },
-      bind: NGINX,
-      listeners: [{ host: NGINX, port: nginxHttp }, { host: IPV6, port: nginxHttps }]
+      bind: NGINX
     }),
     startHaproxy(t, {
       recipe: 'haproxy/forwarded.cfg',
@@ -60,14 +59,12 @@ t.test('6. Forwarded (RFC 7239) from real proxies', async (t) => {
         CERT_AND_KEY: cert.both,
         APP: app.address
       },
-      source: HAPROXY,
-      listeners: [{ host: HAPROXY, port: haproxyHttp }, { host: IPV6, port: haproxyHttps }]
+      source: HAPROXY
     }),
     startNginx(t, {
       recipe: 'nginx/forwarded-inner.conf',
       vars: { LISTEN_HTTP: `${NGINX_INNER}:${innerPort}`, APP: app.address },
-      bind: NGINX_INNER,
-      listeners: [{ host: NGINX_INNER, port: innerPort }]
+      bind: NGINX_INNER
     }),
     startHaproxy(t, {
       recipe: 'haproxy/forwarded.cfg',
@@ -77,8 +74,7 @@ t.test('6. Forwarded (RFC 7239) from real proxies', async (t) => {
         CERT_AND_KEY: cert.both,
         APP: `${NGINX_INNER}:${innerPort}`
       },
-      source: HAPROXY_EDGE,
-      listeners: [{ host: HAPROXY_EDGE, port: edgeHttp }, { host: HAPROXY_EDGE, port: edgeHttps }]
+      source: HAPROXY_EDGE
     })
   ])
 

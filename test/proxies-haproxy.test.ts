@@ -25,8 +25,7 @@ t.test('HAProxy in front of the app', async (t) => {
       CERT_AND_KEY: cert.both,
       APP: app.address
     },
-    source: HAPROXY,
-    listeners: [{ host: HAPROXY, port: httpPort }, { host: HAPROXY, port: httpsPort }]
+    source: HAPROXY
   })
   const http = { host: HAPROXY, port: httpPort, path: '/app', from: CLIENT_A }
   const https = { host: HAPROXY, port: httpsPort, path: '/app', from: CLIENT_A, ca: cert.pem }

@@ -26,8 +26,7 @@ t.test('nginx in front of the app', async (t) => {
       KEY: cert.key,
       APP: app.address
     },
-    bind: NGINX,
-    listeners: [{ host: NGINX, port: httpPort }, { host: NGINX, port: httpsPort }]
+    bind: NGINX
   })
   const http = { host: NGINX, port: httpPort, path: '/app', from: CLIENT_A }
   const https = { host: NGINX, port: httpsPort, path: '/app', from: CLIENT_A, ca: cert.pem }

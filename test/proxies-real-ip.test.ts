@@ -32,8 +32,7 @@ t.test('7. X-Real-IP with clientIpHeader', async (t) => {
     startNginx(t, {
       recipe: 'nginx/real-ip.conf',
       vars: { LISTEN_HTTP: `${NGINX}:${nginxPort}`, PROXIES_BEFORE_NGINX: HAPROXY, APP: app.address },
-      bind: NGINX,
-      listeners: [{ host: NGINX, port: nginxPort }]
+      bind: NGINX
     }),
     startHaproxy(t, {
       recipe: 'haproxy/edge.cfg',
@@ -43,14 +42,12 @@ t.test('7. X-Real-IP with clientIpHeader', async (t) => {
         CERT_AND_KEY: cert.both,
         APP: `${NGINX}:${nginxPort}`
       },
-      source: HAPROXY,
-      listeners: [{ host: HAPROXY, port: haproxyHttp }, { host: HAPROXY, port: haproxyHttps }]
+      source: HAPROXY
     }),
     startCaddy(t, {
       recipe: 'caddy/real-ip.Caddyfile',
       vars: { HTTP_PORT: caddyPort, APP: app.address },
-      bind: CADDY,
-      listeners: [{ host: CADDY, port: caddyPort }]
+      bind: CADDY
     })
   ])
   const forged: Array<[string, string]> = [

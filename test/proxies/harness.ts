@@ -315,10 +315,18 @@ async function startProcess (t: TestLike, spec: ProcessSpec): Promise<Proxy> {
 export interface ProxyOptions {
   /** The file under examples/recipes/ (more than one for HAProxy is allowed). */
   recipe: string
-  /** Values for the recipe's {{PLACEHOLDERS}}. */
+  /** Values for the recipe's {{PLACEHOLDERS}}: `LISTEN_*` ones (`host:port`,
+   *  `[v6]:port`) are where the test polls for readiness. */
   vars: Record<string, string | number>
-  /** Where the test polls for readiness. */
-  listeners: Listener[]
+}
+
+/** The `LISTEN_*` addresses of a recipe's values. */
+function listenersOf (vars: ProxyOptions['vars']): Listener[] {
+  return Object.entries(vars).filter(([name]) => name.startsWith('LISTEN_')).map(([, value]) => {
+    const text = String(value)
+    const colon = text.lastIndexOf(':')
+    return { host: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) }
+  })
 }
 
 export interface NginxOptions extends ProxyOptions {
@@ -352,7 +360,7 @@ export async function startNginx (t: TestLike, options: NginxOptions): Promise<P
     // -e: the error log before the config is read (else /var/log/nginx).
     args: ['-p', dir, '-e', errorLog, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
     logFiles: [errorLog],
-    listeners: options.listeners
+    listeners: listenersOf(options.vars)
   })
 }
 
@@ -384,7 +392,7 @@ export async function startHaproxy (t: TestLike, options: HaproxyOptions): Promi
     command: findBinary('haproxy') ?? 'haproxy',
     // -db: foreground, logs on stderr.
     args: ['-db', '-f', global, '-f', recipe],
-    listeners: options.listeners
+    listeners: listenersOf(options.vars)
   })
 }
 
@@ -423,7 +431,8 @@ export async function startCaddy (t: TestLike, options: CaddyOptions): Promise<P
       XDG_CONFIG_HOME: join(dir, 'config'),
       XDG_DATA_HOME: join(dir, 'data')
     },
-    listeners: options.listeners
+    // Caddy listens on every port of its recipe at its bind address.
+    listeners: Object.entries(options.vars).filter(([name]) => name.endsWith('_PORT')).map(([, port]) => ({ host: options.bind, port: Number(port) }))
   })
 }
 
