@@ -10,6 +10,8 @@
 // forms as Node's `net.isIP` does (`::` stands for at least one group); zone
 // ids are not accepted.
 
+import { charClass, runEnd } from './scan'
+
 /** The last address scanned: `family` 4 or 6; an IPv4-mapped IPv6 address is
  *  reported as family 4 (`v4`), so it matches IPv4 ranges. IPv6 is held as
  *  four 32-bit words, most significant first. */
@@ -165,9 +167,14 @@ export function scanPort (text: string, start: number, end: number): number {
   return port <= 65535 ? port : -1
 }
 
+// Names longer than this (a hostile 16 KB `for=_…`) are checked by the native scans.
+const LONG_NAME = 64
+const OBFUSCATED = charClass(/[A-Za-z0-9._-]/)
+
 /** RFC 7239 obfuscated identifier (obfnode, obfport): "_" 1*(ALPHA / DIGIT / "." / "_" / "-"). */
 export function isObfuscated (text: string, start: number, end: number): boolean {
   if (end - start < 2 || text.charCodeAt(start) !== 95) return false
+  if (end - start > LONG_NAME) return runEnd(OBFUSCATED, text, start + 1, end) === end
   for (let i = start + 1; i < end; i++) {
     const c = text.charCodeAt(i)
     const l = c | 0x20

@@ -45,7 +45,8 @@
  * 16,000 empty elements thus makes no objects at all.
  */
 
-import { runEnd, skipOWS } from './headers'
+import { skipOWS } from './headers'
+import { charClass, quotedEnd, runEnd } from './scan'
 
 export interface ForwardedElement {
   for?: string
@@ -120,20 +121,16 @@ function unescape (value: string, start: number, end: number): string {
 /** Whether the last quoted-string `valueEnd` read had a backslash escape. */
 let escaped = false
 
-// Runs longer than this are left to the regular expression engine (a hostile
-// 16 KB value then costs a native scan); proxies write short values.
+// Runs longer than this are handed to the native scans (lib/scan.ts): a
+// hostile 16 KB value then costs a SIMD scan; proxies write short values.
 const SHORT_RUN = 16
-const TOKEN_RUN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]*/y
-// The rest of a quoted-string after its first characters: qdtext or quoted
-// pairs up to the closing quote.
-const QUOTED_REST = /(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"/y
-const QUOTED_PLAIN = /[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]*"/y
+const TOKEN_RUN = charClass(/[!#$%&'*+\-.^_`|~0-9A-Za-z]/)
 
 /** The end of the token that starts at value[i] (i itself when there is none). */
 function tokenEnd (value: string, i: number, length: number): number {
   const short = i + SHORT_RUN < length ? i + SHORT_RUN : length
   while (i < short && isTchar(value.charCodeAt(i))) i++
-  return i === short && i < length ? runEnd(TOKEN_RUN, value, i) : i
+  return i === short ? runEnd(TOKEN_RUN, value, i, length) : i
 }
 
 /** The end of the value (a token or a quoted-string) that starts at
@@ -153,14 +150,10 @@ function valueEnd (value: string, i: number, length: number): number {
       }
       if (!isQuotedText(c)) return -1
     }
-    // Without escapes first (the usual case); failing that, with them, and
-    // then there was one. Both stop at the closing quote.
-    QUOTED_PLAIN.lastIndex = i
-    if (QUOTED_PLAIN.test(value)) return QUOTED_PLAIN.lastIndex
-    QUOTED_REST.lastIndex = i
-    if (!QUOTED_REST.test(value)) return -1
+    const end = quotedEnd(value, i)
+    if (end >= 0) return end === 0 ? -1 : end
     escaped = true
-    return QUOTED_REST.lastIndex
+    return -end
   }
   const end = tokenEnd(value, i, length)
   return end === i ? -1 : end // `for=`, `for= x`, `for=[::1]`
@@ -193,7 +186,7 @@ function note (k: number, start: number, forStart: number, forEnd: number): void
 
 // Commas and the spaces or tabs around them: between elements, any run of
 // them is valid (empty elements are allowed), so the walk skips it natively.
-const SEPARATORS = /[ \t,]*/y
+const SEPARATORS = charClass(/[ \t,]/)
 
 /**
  * Checks a whole `Forwarded` header value (several header lines arrive joined
@@ -271,9 +264,7 @@ export function scanForwarded (value: string, all = false): number {
       // Empty elements, each of which ends the walk: skip the whole run.
       count = 0
       cut = true
-      SEPARATORS.lastIndex = i
-      SEPARATORS.test(value)
-      i = SEPARATORS.lastIndex
+      i = runEnd(SEPARATORS, value, i, length)
     }
   }
 

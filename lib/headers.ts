@@ -3,6 +3,7 @@
 // splitting or copying the header.
 
 import { endpoint, scanIPv6, scanPort, setIPv4 } from './address'
+import { charClass, runEnd, runStart } from './scan'
 
 export type HeaderValue = string | string[] | undefined
 
@@ -32,28 +33,18 @@ function isOWS (c: number): boolean {
   return c === 32 || c === 9
 }
 
-// Runs of spaces and tabs longer than this are left to the regular
-// expression engine: a hostile 16 KB run then costs a native scan, not a
+// Runs of spaces and tabs longer than this are handed to the native scans
+// (lib/scan.ts): a hostile 16 KB run then costs a copy and a SIMD scan, not a
 // JavaScript loop (a call costs about as much as 30 characters of loop).
 // Proxies write one space, so the loops below end at once.
 const SHORT_RUN = 32
-const OWS_RUN = /[ \t]*/y
-const VISIBLE_RUN = /[^ \t,]*/y
-
-/** Where the run of `pattern` (a sticky expression) that starts at text[i] ends. */
-export function runEnd (pattern: RegExp, text: string, i: number): number {
-  pattern.lastIndex = i
-  pattern.test(text)
-  return pattern.lastIndex
-}
+const OWS = charClass(/[ \t]/)
 
 /** The first index in [start, end) that is not a space or tab, or `end`. */
 export function skipOWS (text: string, start: number, end: number): number {
   const short = start + SHORT_RUN < end ? start + SHORT_RUN : end
   for (let i = start; i < short; i++) if (!isOWS(text.charCodeAt(i))) return i
-  if (short === end) return end
-  const i = runEnd(OWS_RUN, text, short)
-  return i < end ? i : end
+  return runEnd(OWS, text, short, end)
 }
 
 /** Where text[start, end) ends without its trailing spaces and tabs, when
@@ -61,22 +52,7 @@ export function skipOWS (text: string, start: number, end: number): number {
 function trimmedEnd (text: string, start: number, end: number): number {
   const short = end - SHORT_RUN > start ? end - SHORT_RUN : start
   for (let b = end; b > short; b--) if (!isOWS(text.charCodeAt(b - 1))) return b
-  // A long run of spaces at the end. The element before it is usually one
-  // word (or two, when it is malformed): the engine finds where they end.
-  let i = start
-  for (let words = 0; words < 2; words++) {
-    const wordEnd = runEnd(VISIBLE_RUN, text, i)
-    i = runEnd(OWS_RUN, text, wordEnd)
-    if (i >= end) return wordEnd
-  }
-  // Many words. String trimming is native too, but it also removes other
-  // white space (U+00A0, U+2028, …): keep its answer only when the engine
-  // confirms that everything it removed is spaces and tabs.
-  const trimmed = start + text.slice(start, end).trimEnd().length
-  if (runEnd(OWS_RUN, text, trimmed) >= end) return trimmed
-  let b = short
-  while (isOWS(text.charCodeAt(b - 1))) b--
-  return b
+  return runStart(OWS, text, start, short)
 }
 
 // How far back from the end of an element lastIndexOf may read: it reads one
@@ -193,16 +169,11 @@ function isHex (c: number): boolean {
   return (c >= 48 && c <= 57) || (l >= 97 && l <= 102)
 }
 
-// Long hosts are checked by the regular expression engine, short ones by the
-// table: the same grammar either way (the tests hold the two to each other).
+// Long hosts are checked by the native scans, short ones by the table: the
+// same grammar either way (the tests hold the two to each other).
 const LONG_HOST = 64
-const REG_NAME_RUN = /[A-Za-z0-9\-._~!$&'()*+,;=%]*/y
-const FUTURE_RUN = /[A-Za-z0-9\-._~!$&'()*+,;=:]*/y
-
-/** The end of the longest run of `pattern` in text[start, end). */
-function runEndBefore (pattern: RegExp, text: string, start: number, end: number): number {
-  return runEnd(pattern, end === text.length ? text : text.slice(0, end), start)
-}
+const REG_NAME_RUN = charClass(/[A-Za-z0-9\-._~!$&'()*+,;=%]/)
+const FUTURE_RUN = charClass(/[A-Za-z0-9\-._~!$&'()*+,;=:]/)
 
 function isIPvFuture (text: string, start: number, end: number): boolean {
   // "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
@@ -210,7 +181,7 @@ function isIPvFuture (text: string, start: number, end: number): boolean {
   let i = start + 1
   while (i < end && isHex(text.charCodeAt(i))) i++
   if (i === start + 1 || i >= end - 1 || text.charCodeAt(i) !== 46) return false
-  return runEndBefore(FUTURE_RUN, text, i + 1, end) === end
+  return runEnd(FUTURE_RUN, text, i + 1, end) === end
 }
 
 /** The end of the reg-name (RFC 3986: unreserved, sub-delims, %XX) that starts text[start, end). */
@@ -218,7 +189,7 @@ function regNameEnd (text: string, start: number, end: number): number {
   if (end - start > LONG_HOST) {
     // Natively, unless there are `%XX` escapes to check: the loop below does that.
     const percent = text.indexOf('%', start)
-    if (percent < 0 || percent >= end) return runEndBefore(REG_NAME_RUN, text, start, end)
+    if (percent < 0 || percent >= end) return runEnd(REG_NAME_RUN, text, start, end)
   }
   let i = start
   while (i < end) {

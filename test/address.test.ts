@@ -1,7 +1,7 @@
 import t from 'tap'
 import { isIP } from 'node:net'
 import ipaddr from 'ipaddr.js'
-import { parseEndpoint, parseIP, scanPort } from '../lib/address'
+import { isObfuscated, parseEndpoint, parseIP, scanPort } from '../lib/address'
 
 t.test('IPv4: four decimal octets without leading zeros, nothing else', async (t) => {
   const cases: Array<[string, string | null]> = [
@@ -108,6 +108,21 @@ t.test('list entries: optional port, brackets for IPv6', async (t) => {
   t.equal(parseEndpoint('192.0.2.43:_p1', true), '192.0.2.43')
   t.equal(parseEndpoint('192.0.2.43:_', true), null, 'an obfuscated port needs a character after _')
   t.equal(parseEndpoint('192.0.2.43:_a/b', true), null)
+})
+
+t.test('obfuscated names of any length: long ones are checked by the native scan', async (t) => {
+  for (const n of [1, 63, 64, 65, 200, 16000]) {
+    const name = '_' + 'aZ9.-_'.repeat(n).slice(0, n)
+    t.equal(isObfuscated(name, 0, name.length), true, `${n + 1} characters`)
+    for (const bad of ['!', ':', ' ', '\u00e9', '\u0161']) {
+      const at = n >> 1
+      const spoiled = name.slice(0, at + 1) + bad + name.slice(at + 1)
+      t.equal(isObfuscated(spoiled, 0, spoiled.length), false, `${n + 2} characters with ${JSON.stringify(bad)} inside`)
+    }
+  }
+  const inside = 'x_' + 'a'.repeat(100) + ':80'
+  t.equal(isObfuscated(inside, 1, inside.length - 3), true, 'a range inside a longer text')
+  t.equal(isObfuscated(inside, 1, inside.length), false)
 })
 
 t.test('ports are 1-65535 in plain decimal', async (t) => {

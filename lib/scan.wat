@@ -1,0 +1,172 @@
+;; Byte scans for long header values, sixteen bytes at a time (WebAssembly
+;; SIMD). lib/scan.ts copies a one-byte string into this memory and asks where
+;; a run of some character class ends; the answers are the ones the regular
+;; expressions in lib/scan.ts give, at a fraction of the cost per character.
+;; `npm run build:wasm` compiles this file into lib/scan-wasm.ts.
+;;
+;; A class is a bitmap of the 128 ASCII codes, stored as 16 rows: row[c & 15]
+;; has bit (c >> 4) set when c is in the class. Bytes 0x80-0xff are all in or
+;; all out (`high`). POW2 at offset 0 maps a high nibble to its bit (0 for
+;; 8-15, the non-ASCII bytes). Addresses are byte offsets into the memory;
+;; the caller keeps 16 bytes of slack after the text and before it, since the
+;; last, partial block of a scan is read whole and its extra lanes masked off.
+(module
+  (memory (export "memory") 1)
+
+;; The class test, written out in each loop below (a call per block costs
+  ;; more than the test): for the block $v, with the class's rows in $rows,
+  ;; POW2 in $pow2 and the high-byte answer in $high, the lanes NOT in the
+  ;; class, as 16 mask bits:
+  ;;
+  ;;   row  = swizzle(rows, v & 15)      the row for the low nibble
+  ;;   bit  = swizzle(pow2, v >> 4)      the bit for the high nibble (0 for >= 8)
+  ;;   in   = (row & bit) != 0  |  (v >= 0x80) & high
+  ;;   out  = bitmask(in) ^ 0xffff
+
+  ;; The first address in [pos, end) whose byte is not in the class, or end.
+  (func (export "runEnd") (param $pos i32) (param $end i32) (param $at i32) (param $highBytes i32) (result i32)
+    (local $rows v128) (local $pow2 v128) (local $high v128) (local $low v128) (local $v v128) (local $out i32)
+    (local.set $rows (v128.load (local.get $at)))
+    (local.set $pow2 (v128.load (i32.const 0)))
+    (local.set $high (i8x16.splat (local.get $highBytes)))
+    (local.set $low (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (block $tail
+      (loop $block
+        (br_if $tail (i32.gt_u (i32.add (local.get $pos) (i32.const 16)) (local.get $end)))
+        (local.set $v (v128.load (local.get $pos)))
+        (local.set $out (i32.xor (i32.const 0xffff) (i8x16.bitmask (v128.or
+          (i8x16.ne (v128.and
+              (i8x16.swizzle (local.get $rows) (v128.and (local.get $v) (local.get $low)))
+              (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v) (i32.const 4))))
+            (v128.const i64x2 0 0))
+          (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high))))))
+        (if (local.get $out)
+          (then (return (i32.add (local.get $pos) (i32.ctz (local.get $out))))))
+        (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
+        (br $block)))
+    (if (i32.ge_u (local.get $pos) (local.get $end)) (then (return (local.get $end))))
+    ;; A partial block: the lane at `end` stops the run.
+    (local.set $v (v128.load (local.get $pos)))
+    (local.set $out (i32.xor (i32.const 0xffff) (i8x16.bitmask (v128.or
+      (i8x16.ne (v128.and
+          (i8x16.swizzle (local.get $rows) (v128.and (local.get $v) (local.get $low)))
+          (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v) (i32.const 4))))
+        (v128.const i64x2 0 0))
+      (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high))))))
+    (i32.add (local.get $pos)
+      (i32.ctz (i32.or (local.get $out) (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $pos)))))))
+
+  ;; The first address of the run of class bytes that ends at `pos` and does
+  ;; not start before `start`: [result, pos) are all in the class.
+  (func (export "runStart") (param $start i32) (param $pos i32) (param $at i32) (param $highBytes i32) (result i32)
+    (local $rows v128) (local $pow2 v128) (local $high v128) (local $low v128) (local $v v128) (local $out i32) (local $base i32)
+    (local.set $rows (v128.load (local.get $at)))
+    (local.set $pow2 (v128.load (i32.const 0)))
+    (local.set $high (i8x16.splat (local.get $highBytes)))
+    (local.set $low (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (block $tail
+      (loop $block
+        (br_if $tail (i32.lt_u (i32.sub (local.get $pos) (local.get $start)) (i32.const 16)))
+        (local.set $base (i32.sub (local.get $pos) (i32.const 16)))
+        (local.set $v (v128.load (local.get $base)))
+        (local.set $out (i32.xor (i32.const 0xffff) (i8x16.bitmask (v128.or
+          (i8x16.ne (v128.and
+              (i8x16.swizzle (local.get $rows) (v128.and (local.get $v) (local.get $low)))
+              (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v) (i32.const 4))))
+            (v128.const i64x2 0 0))
+          (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high))))))
+        (if (local.get $out)
+          (then (return (i32.sub (local.get $pos) (i32.clz (i32.shl (local.get $out) (i32.const 16)))))))
+        (local.set $pos (local.get $base))
+        (br $block)))
+    (if (i32.le_u (local.get $pos) (local.get $start)) (then (return (local.get $start))))
+    ;; A partial block: the lane before `start` stops the run.
+    (local.set $base (i32.sub (local.get $pos) (i32.const 16)))
+    (local.set $v (v128.load (local.get $base)))
+    (local.set $out (i32.xor (i32.const 0xffff) (i8x16.bitmask (v128.or
+      (i8x16.ne (v128.and
+          (i8x16.swizzle (local.get $rows) (v128.and (local.get $v) (local.get $low)))
+          (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v) (i32.const 4))))
+        (v128.const i64x2 0 0))
+      (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high))))))
+    (i32.sub (local.get $pos)
+      (i32.clz (i32.shl
+        (i32.or (local.get $out)
+          (i32.shl (i32.const 1) (i32.sub (i32.sub (local.get $start) (local.get $base)) (i32.const 1))))
+        (i32.const 16)))))
+
+  ;; A quoted-string's rest, from `pos` (just after the opening quote) up to
+  ;; `end`: qdtext and quoted pairs (a backslash and any byte but a control
+  ;; other than HTAB) up to the closing quote. Returns the address after the
+  ;; closing quote, negated when there was a backslash before it; 0 when there
+  ;; is a control byte (HTAB aside) or DEL first, or no closing quote.
+  ;;
+  ;; Which bytes a backslash escapes is worked out for 64 bytes at a time with
+  ;; integer arithmetic on bit masks (the odd-length-run trick of simdjson), so
+  ;; a run of backslashes costs no more than any other bytes.
+  (func (export "quotedEnd") (param $pos i32) (param $end i32) (result i32)
+    (local $backslashes i64) (local $quotes i64) (local $bad i64)
+    (local $escaped i64) (local $carry i64) (local $codes i64) (local $valid i64)
+    (local $stop i64) (local $earlier i32) (local $at i32) (local $k i32) (local $v v128)
+    (local.set $valid (i64.const -1))
+    (loop $block
+      (if (i32.ge_u (local.get $pos) (local.get $end)) (then (return (i32.const 0))))
+      (local.set $backslashes (i64.const 0))
+      (local.set $quotes (i64.const 0))
+      (local.set $bad (i64.const 0))
+      (local.set $k (i32.const 0))
+      (loop $lanes
+        (local.set $at (i32.add (local.get $pos) (i32.shl (local.get $k) (i32.const 4))))
+        (local.set $v (v128.load (local.get $at)))
+        (local.set $backslashes (i64.or (local.get $backslashes) (i64.shl
+          (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5c)))))
+          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
+        (local.set $quotes (i64.or (local.get $quotes) (i64.shl
+          (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x22)))))
+          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
+        ;; controls but HTAB, and DEL
+        (local.set $bad (i64.or (local.get $bad) (i64.shl
+          (i64.extend_i32_u (i8x16.bitmask (v128.or
+            (v128.and
+              (i8x16.lt_u (local.get $v) (i8x16.splat (i32.const 0x20)))
+              (i8x16.ne (local.get $v) (i8x16.splat (i32.const 0x09))))
+            (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x7f))))))
+          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br_if $lanes (i32.lt_u (local.get $k) (i32.const 4))))
+      ;; Lanes past `end` are not text: a backslash or quote there is not one.
+      (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 64))
+        (then
+          (local.set $valid (i64.sub
+            (i64.shl (i64.const 1) (i64.extend_i32_u (i32.sub (local.get $end) (local.get $pos))))
+            (i64.const 1)))
+          (local.set $backslashes (i64.and (local.get $backslashes) (local.get $valid)))
+          (local.set $quotes (i64.and (local.get $quotes) (local.get $valid)))
+          (local.set $bad (i64.and (local.get $bad) (local.get $valid)))))
+      ;; Escaped bytes: each backslash that is not itself escaped escapes the
+      ;; next byte. `carry` says the first byte of this block is escaped.
+      (local.set $codes (i64.and (local.get $backslashes) (i64.xor (local.get $carry) (i64.const -1))))
+      (local.set $codes (i64.xor
+        (i64.sub
+          (i64.or (i64.shl (local.get $codes) (i64.const 1)) (i64.const 0xaaaaaaaaaaaaaaaa))
+          (local.get $codes))
+        (i64.const 0xaaaaaaaaaaaaaaaa)))
+      (local.set $escaped (i64.xor (local.get $codes) (i64.or (local.get $backslashes) (local.get $carry))))
+      (local.set $carry (i64.shr_u (i64.and (local.get $codes) (local.get $backslashes)) (i64.const 63)))
+      ;; The first unescaped quote ends the string, unless a bad byte comes first.
+      (local.set $stop (i64.and (local.get $quotes) (i64.xor (local.get $escaped) (i64.const -1))))
+      (if (i64.ne (i64.or (local.get $stop) (local.get $bad)) (i64.const 0))
+        (then
+          (if (i64.lt_u (i64.ctz (local.get $bad)) (i64.ctz (local.get $stop)))
+            (then (return (i32.const 0))))
+          (local.set $at (i32.add (local.get $pos) (i32.add (i32.wrap_i64 (i64.ctz (local.get $stop))) (i32.const 1))))
+          ;; Was there a backslash before the quote, in this block or an earlier one?
+          (if (i32.or (local.get $earlier) (i64.ne (i64.const 0) (i64.and (local.get $backslashes)
+                (i64.sub (i64.and (local.get $stop) (i64.sub (i64.const 0) (local.get $stop))) (i64.const 1)))))
+            (then (return (i32.sub (i32.const 0) (local.get $at)))))
+          (return (local.get $at))))
+      (local.set $earlier (i32.or (local.get $earlier) (i64.ne (local.get $backslashes) (i64.const 0))))
+      (local.set $pos (i32.add (local.get $pos) (i32.const 64)))
+      (br $block))
+    (unreachable))
+)

@@ -1,0 +1,173 @@
+// The native scans (lib/scan.ts, lib/scan.wat) against the regular
+// expressions they stand in for: every class on every Latin-1 character, runs
+// that cross the 16- and 64-byte blocks the SIMD code reads, quoted strings
+// with runs of backslashes, strings the copy cannot carry (above U+00FF), and
+// a runtime without WebAssembly.
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import fc from 'fast-check'
+import { charClass, instantiate, nativeScans, quotedEnd, runEnd, runStart, type CharClass } from '../lib/scan'
+import { SEED, scaled, title } from './properties/support'
+
+// The classes the parsers define, spelled as they spell them.
+const CLASSES: Record<string, CharClass> = {
+  'spaces and tabs': charClass(/[ \t]/),
+  'list separators': charClass(/[ \t,]/),
+  'reg-name': charClass(/[A-Za-z0-9\-._~!$&'()*+,;=%]/),
+  tchar: charClass(/[!#$%&'*+\-.^_`|~0-9A-Za-z]/),
+  // one that takes in the bytes 0x80-0xff, as qdtext does
+  qdtext: charClass(/[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]/)
+}
+
+function modelEnd (cls: CharClass, text: string, i: number, end: number): number {
+  while (i < end && cls.member.test(text[i])) i++
+  return i
+}
+
+function modelStart (cls: CharClass, text: string, start: number, end: number): number {
+  while (end > start && cls.member.test(text[end - 1])) end--
+  return end
+}
+
+// RFC 7230 quoted-string after its opening quote, read one character at a time.
+function modelQuoted (text: string, i: number): number {
+  let escapes = false
+  const allowed = (c: number): boolean => c === 9 || (c >= 0x20 && c !== 0x7f && c <= 0xff)
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) return escapes ? -(i + 1) : i + 1
+    if (c === 0x5c) {
+      escapes = true
+      if (++i === text.length || !allowed(text.charCodeAt(i))) return 0
+    } else if (!allowed(c)) {
+      return 0
+    }
+  }
+  return 0
+}
+
+t.test('the committed WebAssembly is what lib/scan.wat compiles to', async (t) => {
+  const build = require('../scripts/build-wasm.js')
+  const bytes: Buffer = await build.compile()
+  t.equal(readFileSync(join(__dirname, '..', 'lib', 'scan-wasm.ts'), 'utf8'), build.source(bytes),
+    'run `npm run build:wasm` after editing lib/scan.wat')
+})
+
+t.test('the scans run natively here', async (t) => {
+  t.equal(nativeScans, true)
+  t.equal(instantiate('AGFzbQ=='), null, 'a module that does not compile gives the fallback')
+})
+
+t.test('every class, on every Latin-1 character, in every lane', async (t) => {
+  for (const [name, cls] of Object.entries(CLASSES)) {
+    const wrong: string[] = []
+    for (let c = 0; c < 256; c++) {
+      const ch = String.fromCharCode(c)
+      const inside = cls.member.test(ch)
+      // the character at each position of a 48-character run, so it lands in every lane
+      for (let at = 0; at < 48; at++) {
+        const filler = inside ? ch : (cls.member.test('a') ? 'a' : ' ')
+        const text = filler.repeat(at) + ch + filler.repeat(47 - at)
+        const expected = inside ? 48 : at
+        if (runEnd(cls, text, 0, 48) !== expected) wrong.push(`end ${c} at ${at}`)
+        const back = inside ? 0 : at + 1
+        if (runStart(cls, text, 0, 48) !== back) wrong.push(`start ${c} at ${at}`)
+      }
+    }
+    t.same(wrong, [], name)
+  }
+})
+
+// Texts made of runs, so that class boundaries fall anywhere in a block.
+const PIECES = [' ', '\t', ',', 'a', 'Z', '0', '%', ':', '"', '\\', '\x00', '\x01', '\x1f', '\x7f', '\x80', '\xa0', '\xff', '~', '=', ';']
+// Above U+00FF: each aliases a Latin-1 class member in its low byte, which a
+// careless copy (one byte per character) would take for the member.
+const WIDE = ['\u0120', '\u0109', '\u012c', '\u0122', '\u015c', '\u2028', '\ud800']
+
+function textOf (pieces: string[], wide: boolean): fc.Arbitrary<string> {
+  const run = fc.tuple(fc.constantFrom(...pieces), fc.integer({ min: 1, max: 40 })).map(([c, n]) => c.repeat(n))
+  const arb = fc.array(run, { maxLength: 14 }).map((runs) => runs.join(''))
+  return wide
+    ? fc.tuple(arb, fc.constantFrom(...WIDE), fc.nat()).map(([s, w, k]) => {
+      const at = s.length === 0 ? 0 : k % s.length
+      return s.slice(0, at) + w + s.slice(at)
+    })
+    : arb
+}
+
+const scanCase = (wide: boolean): fc.Arbitrary<[string, number, number]> => textOf(PIECES, wide).chain((text) =>
+  fc.tuple(fc.constant(text), fc.nat({ max: text.length }), fc.nat({ max: text.length }))
+    .map(([s, a, b]): [string, number, number] => [s, Math.min(a, b), Math.max(a, b)]))
+
+for (const wide of [false, true]) {
+  const runs = scaled(3000)
+  t.test(title(`runEnd and runStart are the model's, ${wide ? 'above U+00FF (fallback)' : 'Latin-1 (native)'}`, runs), async (t) => {
+    fc.assert(fc.property(scanCase(wide), ([text, i, end]) => {
+      for (const cls of Object.values(CLASSES)) {
+        if (runEnd(cls, text, i, end) !== modelEnd(cls, text, i, end)) return false
+        if (runStart(cls, text, i, end) !== modelStart(cls, text, i, end)) return false
+      }
+      return true
+    }), { seed: SEED, numRuns: runs })
+    t.pass()
+  })
+
+  t.test(title(`quotedEnd is the model's, ${wide ? 'above U+00FF (fallback)' : 'Latin-1 (native)'}`, runs), async (t) => {
+    // Mostly backslashes and quotes, so that escapes cross block edges.
+    const quoted = textOf(['\\', '\\', '"', 'a', ' ', '\t', '\x01', '\x7f', '\xff'], wide).chain((text) =>
+      fc.tuple(fc.constant(text), fc.nat({ max: text.length })))
+    fc.assert(fc.property(quoted, ([text, i]) => quotedEnd(text, i) === modelQuoted(text, i)), { seed: SEED, numRuns: runs })
+    t.pass()
+  })
+}
+
+t.test('quoted strings: escapes, block edges, what ends them', async (t) => {
+  const cases: Array<[string, number]> = [
+    ['"', 1],
+    ['abc"', 4],
+    ['a\\"b"', -5],
+    ['\\\\"', -3],
+    ['\\\\\\"', 0],
+    ['ab', 0],
+    ['a\\', 0],
+    ['a\x01"', 0],
+    ['a\\\x01"', 0],
+    ['a\t\x80\xff"', 5],
+    ['a\x7f"', 0],
+    ['"\x01', 1] // what follows the closing quote is not the string's
+  ]
+  for (let n = 60; n < 70; n++) {
+    cases.push(['a'.repeat(n) + '"', n + 1])
+    cases.push(['a'.repeat(n) + '\\"', 0])
+    cases.push(['a'.repeat(n) + '\\""', -(n + 3)])
+    cases.push(['\\'.repeat(n) + '"', n % 2 === 0 ? -(n + 1) : 0])
+  }
+  for (const [text, expected] of cases) t.equal(quotedEnd(text, 0), expected, JSON.stringify(text))
+})
+
+t.test('a text longer than the memory grows it', async (t) => {
+  const text = 'a' + ' '.repeat(200_000) + 'b' + '"'.repeat(3)
+  t.equal(runEnd(CLASSES['spaces and tabs'], text, 1, text.length), 200_001)
+  t.equal(runStart(CLASSES['spaces and tabs'], text, 0, 200_001), 1)
+  t.equal(quotedEnd(text, 0), 200_003)
+  t.equal(runEnd(CLASSES['spaces and tabs'], 'a  b', 1, 4), 3, 'and a short one after it')
+})
+
+t.test('an empty range is answered without a scan', async (t) => {
+  const cls = CLASSES['spaces and tabs']
+  t.equal(runEnd(cls, '   ', 2, 2), 2)
+  t.equal(runEnd(cls, '   ', 3, 1), 1)
+  t.equal(runStart(cls, '   ', 2, 2), 2)
+})
+
+t.test('without WebAssembly (node --jitless) the expressions give the same answers', async (t) => {
+  const out = execFileSync(process.execPath, [...process.execArgv, '--jitless', '--no-warnings',
+    join(__dirname, 'fixtures', 'scan-without-wasm.ts')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  t.same(JSON.parse(out), { nativeScans: false, runEnd: 201, runStart: 1, quotedEnd: -208 })
+})
+
+t.test('the class table has a fixed size, and says so when it is full', async (t) => {
+  t.throws(() => { for (let k = 0; k < 20; k++) charClass(/a/) }, /too many character classes/)
+})
