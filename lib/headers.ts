@@ -3,7 +3,7 @@
 // splitting or copying the header.
 
 import { endpoint, scanIPv6, scanPort, setIPv4 } from './address'
-import { charClass, runEnd, runStart } from './scan'
+import { charClass, percentEnd, runEnd, runStart } from './scan'
 
 export type HeaderValue = string | string[] | undefined
 
@@ -187,9 +187,9 @@ function isIPvFuture (text: string, start: number, end: number): boolean {
 /** The end of the reg-name (RFC 3986: unreserved, sub-delims, %XX) that starts text[start, end). */
 function regNameEnd (text: string, start: number, end: number): number {
   if (end - start > LONG_HOST) {
-    // Natively, unless there are `%XX` escapes to check: the loop below does that.
-    const percent = text.indexOf('%', start)
-    if (percent < 0 || percent >= end) return runEnd(REG_NAME_RUN, text, start, end)
+    // Natively: where the characters leave the grammar, or a `%` before that
+    // is not followed by two hex digits, whichever comes first.
+    return percentEnd(text, start, runEnd(REG_NAME_RUN, text, start, end))
   }
   let i = start
   while (i < end) {

@@ -19,6 +19,7 @@ interface NativeScan {
   runEnd: (pos: number, end: number, rows: number, high: number) => number
   runStart: (start: number, pos: number, rows: number, high: number) => number
   quotedEnd: (pos: number, end: number) => number
+  percentEnd: (pos: number, end: number) => number
 }
 
 /** A set of Latin-1 characters, in both forms. */
@@ -115,6 +116,19 @@ export function runStart (cls: CharClass, text: string, start: number, end: numb
   // Backwards there is no sticky expression; this path only serves strings
   // no HTTP parser makes, and runtimes without WebAssembly.
   while (end > start && cls.member.test(text.charAt(end - 1))) end--
+  return end
+}
+
+const HEX_PAIR = /^[0-9A-Fa-f]{2}$/
+
+/** The first `%` in [i, end) that is not followed by two hex digits inside
+ *  [i, end) (RFC 3986 pct-encoded), or `end` when every one is. */
+export function percentEnd (text: string, i: number, end: number): number {
+  if (i >= end) return end
+  if (load(text)) return native!.percentEnd(TEXT + i, TEXT + end) - TEXT
+  for (let p = text.indexOf('%', i); p >= 0 && p < end; p = text.indexOf('%', p + 1)) {
+    if (p + 2 >= end || !HEX_PAIR.test(text.slice(p + 1, p + 3))) return p
+  }
   return end
 }
 

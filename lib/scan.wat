@@ -95,6 +95,59 @@
           (i32.shl (i32.const 1) (i32.sub (i32.sub (local.get $start) (local.get $base)) (i32.const 1))))
         (i32.const 16)))))
 
+;; The address of the first `%` in [pos, end) that is not followed by two
+  ;; hex digits inside [pos, end), or end if there is none (RFC 3986
+  ;; pct-encoded). Each block is read three times, one byte apart, so a `%`
+  ;; and its two digits are compared in the same lane.
+  (func (export "percentEnd") (param $pos i32) (param $end i32) (result i32)
+    (local $v v128) (local $bad i32) (local $c i32)
+    (local $percent v128) (local $zero v128) (local $ten v128) (local $case v128) (local $a v128) (local $six v128)
+    (local.set $percent (i8x16.splat (i32.const 0x25)))
+    (local.set $zero (i8x16.splat (i32.const 0x30)))
+    (local.set $ten (i8x16.splat (i32.const 10)))
+    (local.set $case (i8x16.splat (i32.const 0x20)))
+    (local.set $a (i8x16.splat (i32.const 0x61)))
+    (local.set $six (i8x16.splat (i32.const 6)))
+    (block $tail
+      (loop $block
+        (br_if $tail (i32.gt_u (i32.add (local.get $pos) (i32.const 18)) (local.get $end)))
+        ;; the hex test of $hex, written out: a call per block costs more than it
+        (local.set $bad (i8x16.bitmask (v128.andnot
+          (i8x16.eq (v128.load (local.get $pos)) (local.get $percent))
+          (v128.and
+            (v128.or
+              (i8x16.lt_u (i8x16.sub (local.tee $v (v128.load offset=1 (local.get $pos))) (local.get $zero)) (local.get $ten))
+              (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (local.get $case)) (local.get $a)) (local.get $six)))
+            (v128.or
+              (i8x16.lt_u (i8x16.sub (local.tee $v (v128.load offset=2 (local.get $pos))) (local.get $zero)) (local.get $ten))
+              (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (local.get $case)) (local.get $a)) (local.get $six)))))))
+        (if (local.get $bad)
+          (then (return (i32.add (local.get $pos) (i32.ctz (local.get $bad))))))
+        (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
+        (br $block)))
+    ;; The last bytes one at a time: a `%` two bytes or less before `end` has no room.
+    (block $done
+      (loop $byte
+        (br_if $done (i32.ge_u (local.get $pos) (local.get $end)))
+        (if (i32.eq (i32.load8_u (local.get $pos)) (i32.const 0x25))
+          (then
+            (br_if $done (i32.ge_u (i32.add (local.get $pos) (i32.const 2)) (local.get $end)))
+            (local.set $c (i32.or
+              (i32.load8_u offset=1 (local.get $pos))
+              (i32.shl (i32.load8_u offset=2 (local.get $pos)) (i32.const 8))))
+            (br_if $done (i32.eqz (i8x16.extract_lane_u 0 (v128.and
+              (call $hex (i8x16.splat (i32.and (local.get $c) (i32.const 0xff))))
+              (call $hex (i8x16.splat (i32.shr_u (local.get $c) (i32.const 8))))))))))
+        (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
+        (br $byte)))
+    (local.get $pos))
+
+  ;; Lanes that are hex digits: 0-9, A-F, a-f.
+  (func $hex (param $v v128) (result v128)
+    (v128.or
+      (i8x16.lt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x30))) (i8x16.splat (i32.const 10)))
+      (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (i8x16.splat (i32.const 0x20))) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 6)))))
+
   ;; A quoted-string's rest, from `pos` (just after the opening quote) up to
   ;; `end`: qdtext and quoted pairs (a backslash and any byte but a control
   ;; other than HTAB) up to the closing quote. Returns the address after the

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import fc from 'fast-check'
-import { charClass, instantiate, nativeScans, quotedEnd, runEnd, runStart, type CharClass } from '../lib/scan'
+import { charClass, instantiate, nativeScans, percentEnd, quotedEnd, runEnd, runStart, type CharClass } from '../lib/scan'
 import { SEED, scaled, title } from './properties/support'
 
 // The classes the parsers define, spelled as they spell them.
@@ -46,6 +46,14 @@ function modelQuoted (text: string, i: number): number {
     }
   }
   return 0
+}
+
+// RFC 3986 pct-encoded: each `%` followed by two hex digits before `end`.
+function modelPercent (text: string, i: number, end: number): number {
+  for (let p = i; p < end; p++) {
+    if (text[p] === '%' && !(p + 2 < end && /^[0-9A-Fa-f]{2}$/.test(text.slice(p + 1, p + 3)))) return p
+  }
+  return end
 }
 
 t.test('the committed WebAssembly is what lib/scan.wat compiles to', async (t) => {
@@ -122,6 +130,39 @@ for (const wide of [false, true]) {
     t.pass()
   })
 }
+
+for (const wide of [false, true]) {
+  const runs = scaled(3000)
+  t.test(title(`percentEnd is the model's, ${wide ? 'above U+00FF (fallback)' : 'Latin-1 (native)'}`, runs), async (t) => {
+    const percent = textOf(['%', '%', '0', '9', 'a', 'f', 'A', 'F', 'g', 'G', '/', ':', '@', '\x00', '\xff'], wide).chain((text) =>
+      fc.tuple(fc.constant(text), fc.nat({ max: text.length }), fc.nat({ max: text.length })))
+    fc.assert(fc.property(percent, ([text, a, b]) => {
+      const [i, end] = a < b ? [a, b] : [b, a]
+      return percentEnd(text, i, end) === modelPercent(text, i, end)
+    }), { seed: SEED, numRuns: runs })
+    t.pass()
+  })
+}
+
+t.test('percent escapes: every digit, every lane, the last bytes', async (t) => {
+  const wrong: string[] = []
+  for (let c = 0; c < 256; c++) {
+    for (let at = 0; at < 40; at++) {
+      for (const [digits, ok] of [[String.fromCharCode(c) + 'a', /[0-9A-Fa-f]/.test(String.fromCharCode(c))], ['a' + String.fromCharCode(c), /[0-9A-Fa-f]/.test(String.fromCharCode(c))]] as Array<[string, boolean]>) {
+        const text = 'b'.repeat(at) + '%' + digits + 'b'.repeat(40 - at)
+        if (percentEnd(text, 0, text.length) !== (ok ? text.length : at)) wrong.push(`${c} at ${at}`)
+      }
+    }
+  }
+  t.same(wrong, [])
+  for (let n = 0; n < 40; n++) {
+    const text = 'a'.repeat(n) + '%4'
+    t.equal(percentEnd(text, 0, text.length), n, `a % one digit from the end, after ${n}`)
+    t.equal(percentEnd(text + '1', 0, text.length + 1), text.length + 1)
+    t.equal(percentEnd(text + '1', 0, text.length), n, 'the end bounds the digits')
+  }
+  t.equal(percentEnd('%41', 2, 1), 1)
+})
 
 t.test('quoted strings: escapes, block edges, what ends them', async (t) => {
   const cases: Array<[string, number]> = [
