@@ -189,7 +189,9 @@ function regNameEnd (text: string, start: number, end: number): number {
   if (end - start > LONG_HOST) {
     // Natively: where the characters leave the grammar, or a `%` before that
     // is not followed by two hex digits, whichever comes first.
-    return percentEnd(text, start, runEnd(REG_NAME_RUN, text, start, end))
+    const stop = runEnd(REG_NAME_RUN, text, start, end)
+    const percent = text.indexOf('%', start)
+    return percent < 0 || percent >= stop ? stop : percentEnd(text, percent, stop)
   }
   let i = start
   while (i < end) {

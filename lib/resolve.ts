@@ -4,6 +4,7 @@
 import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
 import { headerText, hostnameOf, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, requestHost, span, type HeaderValue } from './headers'
 import { copyNotes, elementAt, elementStart, forAt, scanForwarded, walkWasCut, type ForwardedElement } from './forwarded'
+import { forgetText } from './scan'
 import type { Config } from './options'
 import type { TrustMatcher } from './trust'
 
@@ -178,8 +179,10 @@ function readHost (result: Resolution, header: string, text: string, start: numb
   result.hostname = hostPart.end === end ? host : text.slice(start, hostPart.end)
   result.port = hostPart.port
   // Only what an X-Forwarded-Host value read whole can be: a Forwarded host
-  // is quoted and may hold a comma, which a list header would split at.
-  if (whole && text.indexOf(',') < 0) {
+  // is quoted and may hold a comma, which a list header would split at. And
+  // only a name of a sensible length, so that the comparison stays cheap (a
+  // remembered 16 KB name would be compared in full with every 16 KB value).
+  if (whole && end <= REMEMBERED_HOST && text.indexOf(',') < 0) {
     lastHost = text
     lastHostname = result.hostname
     lastPort = result.port
@@ -200,6 +203,8 @@ function rememberedHost (result: Resolution, text: string): boolean {
   return true
 }
 
+// DNS names have at most 253 characters; a port and brackets add a few.
+const REMEMBERED_HOST = 300
 let lastHost: string | null = null
 let lastHostname = ''
 let lastPort: number | null = null
@@ -294,6 +299,7 @@ function lastElement (headers: RequestHeaders, name: string | null): string | un
 export function resolve (config: Config, peer: string | undefined, headers: RequestHeaders): Resolution | null {
   if (peer === undefined || !isTrustedPeer(config, peer)) return null
   const result = new Resolution(peer)
+  forgetText()
 
   if (config.clientIpHeader !== null) {
     const value = headerText(headers[config.clientIpHeader])

@@ -83,6 +83,16 @@ interface Latin1Buffer { latin1Write: (text: string, offset: number) => number }
 /** The string now in the memory, at TEXT. */
 let loaded: string | null = null
 
+/**
+ * Forgets which string the memory holds. The resolver calls this once per
+ * request: a header of the last request is then copied again rather than
+ * compared (two equal-length strings are compared character by character,
+ * which costs more than the copy).
+ */
+export function forgetText (): void {
+  loaded = null
+}
+
 /** Copies `text` into the memory unless it is there; false when it cannot go there. */
 function load (text: string): boolean {
   if (text === loaded) return true
