@@ -46,7 +46,7 @@
  */
 
 import { skipOWS } from './headers'
-import { charClass, quotedEnd, runEnd } from './scan'
+import { charClass, quotedEnd, runEnd, unescapeQuoted as unescape } from './scan'
 
 export interface ForwardedElement {
   for?: string
@@ -103,19 +103,6 @@ function registeredParameter (value: string, start: number, end: number): number
   if (nameIs(value, start, end, 'host')) return HOST
   if (nameIs(value, start, end, 'proto')) return PROTO
   return 0
-}
-
-// The content of a valid quoted-string (between the quotes), unescaped.
-function unescape (value: string, start: number, end: number): string {
-  let out = ''
-  let from = start
-  for (let i = start; i < end; i++) {
-    if (value.charCodeAt(i) === BACKSLASH) {
-      out += value.slice(from, i)
-      from = ++i // the escaped character opens the next run
-    }
-  }
-  return out + value.slice(from, end)
 }
 
 /** Whether the last quoted-string `valueEnd` read had a backslash escape. */

@@ -20,6 +20,7 @@ interface NativeScan {
   runStart: (start: number, pos: number, rows: number, high: number) => number
   quotedEnd: (pos: number, end: number) => number
   percentEnd: (pos: number, end: number) => number
+  unescape: (pos: number, end: number, out: number, table: number) => number
 }
 
 /** A set of Latin-1 characters, in both forms. */
@@ -35,12 +36,14 @@ export interface CharClass {
 }
 
 // Memory layout: the nibble-to-bit row at 0, then 16 rows per class, then
-// the text. A scan reads whole blocks (16 bytes, 64 for quoted strings), so
-// there is a block of slack on each side of the text.
+// the shuffle table of unescape, then the text, then room for an unescaped
+// copy of it. A scan reads whole blocks (16 bytes, 64 for quoted strings),
+// so there is a block of slack on each side of the text.
 const POW2 = 0
 const MAX_CLASSES = 11
-const TEXT = 16 + 16 * MAX_CLASSES + 64
+const SHUFFLES = 16 + 16 * MAX_CLASSES
 const SLACK = 64
+const TEXT = SHUFFLES + 256 * 8 + SLACK
 const PAGE = 65536
 
 /** Compiles and starts the scanner; null where WebAssembly (or SIMD) is unavailable. */
@@ -55,7 +58,14 @@ export function instantiate (base64: string): NativeScan | null {
 
 const native = instantiate(SCAN_WASM)
 let bytes = native === null ? Buffer.alloc(0) : Buffer.from(native.memory.buffer)
-if (native !== null) for (let h = 0; h < 8; h++) bytes[POW2 + h] = 1 << h
+if (native !== null) {
+  for (let h = 0; h < 8; h++) bytes[POW2 + h] = 1 << h
+  // For each 8-bit mask of bytes to keep: their indices, in order.
+  for (let mask = 0; mask < 256; mask++) {
+    let at = SHUFFLES + mask * 8
+    for (let b = 0; b < 8; b++) if ((mask & (1 << b)) !== 0) bytes[at++] = b
+  }
+}
 
 let classes = 0
 
@@ -78,7 +88,10 @@ const WIDE = /[^\x00-\xff]/ // eslint-disable-line no-control-regex
 
 // Buffer's own latin1Write, which Node's typings leave out: write(text,
 // offset, 'latin1') reaches it too, at nearly twice the cost.
-interface Latin1Buffer { latin1Write: (text: string, offset: number) => number }
+interface Latin1Buffer {
+  latin1Write: (text: string, offset: number) => number
+  latin1Slice: (start: number, end: number) => string
+}
 
 /** The string now in the memory, at TEXT. */
 let loaded: string | null = null
@@ -98,7 +111,7 @@ function load (text: string): boolean {
   if (text === loaded) return true
   // A one-byte string answers this at once: the expression cannot match one.
   if (native === null || WIDE.test(text)) return false
-  const size = TEXT + text.length + SLACK
+  const size = TEXT + 2 * (text.length + SLACK)
   if (size > bytes.length) {
     native.memory.grow(Math.ceil((size - bytes.length) / PAGE))
     bytes = Buffer.from(native.memory.buffer)
@@ -140,6 +153,28 @@ export function percentEnd (text: string, i: number, end: number): number {
     if (p + 2 >= end || !HEX_PAIR.test(text.slice(p + 1, p + 3))) return p
   }
   return end
+}
+
+// Shorter quoted-strings are unescaped by concatenation.
+const LONG_QUOTED = 64
+
+/** The content of a valid quoted-string, text[start, end) between its
+ *  quotes, without its escaping backslashes. */
+export function unescapeQuoted (text: string, start: number, end: number): string {
+  if (end - start > LONG_QUOTED && load(text)) {
+    const out = TEXT + text.length + SLACK
+    const outEnd = native!.unescape(TEXT + start, TEXT + end, out, SHUFFLES)
+    return (bytes as unknown as Latin1Buffer).latin1Slice(out, outEnd)
+  }
+  let out = ''
+  let from = start
+  for (let i = start; i < end; i++) {
+    if (text.charCodeAt(i) === 0x5c) {
+      out += text.slice(from, i)
+      from = ++i // the escaped character opens the next run
+    }
+  }
+  return out + text.slice(from, end)
 }
 
 // The rest of a quoted-string, after its opening quote: qdtext or quoted

@@ -148,6 +148,87 @@
       (i8x16.lt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x30))) (i8x16.splat (i32.const 10)))
       (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (i8x16.splat (i32.const 0x20))) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 6)))))
 
+;; The content of a quoted-string that quotedEnd accepted, [pos, end),
+  ;; unescaped into memory at `out`; returns where it ends there. Escaping
+  ;; backslashes are found as in quotedEnd, 64 bytes at a time, and dropped 8
+  ;; bytes at a time by a shuffle: the table at `table` holds, for each 8-bit
+  ;; mask of bytes to keep, their indices in order. Up to 16 bytes past the
+  ;; result may be written.
+  (func (export "unescape") (param $pos i32) (param $end i32) (param $out i32) (param $table i32) (result i32)
+    (local $backslashes i64) (local $codes i64) (local $carry i64) (local $keep i64)
+    (local $byte i32)
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_u (local.get $pos) (local.get $end)))
+        (local.set $backslashes (i64.or
+          (i64.or
+            (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load (local.get $pos)) (i8x16.splat (i32.const 0x5c)))))
+            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=16 (local.get $pos)) (i8x16.splat (i32.const 0x5c))))) (i64.const 16)))
+          (i64.or
+            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=32 (local.get $pos)) (i8x16.splat (i32.const 0x5c))))) (i64.const 32))
+            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=48 (local.get $pos)) (i8x16.splat (i32.const 0x5c))))) (i64.const 48)))))
+        (local.set $keep (i64.const -1))
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 64))
+          (then
+            (local.set $keep (i64.sub
+              (i64.shl (i64.const 1) (i64.extend_i32_u (i32.sub (local.get $end) (local.get $pos))))
+              (i64.const 1)))
+            (local.set $backslashes (i64.and (local.get $backslashes) (local.get $keep)))))
+        ;; the escaping backslashes, as in quotedEnd
+        (local.set $codes (i64.and (local.get $backslashes) (i64.xor (local.get $carry) (i64.const -1))))
+        (local.set $codes (i64.xor
+          (i64.sub
+            (i64.or (i64.shl (local.get $codes) (i64.const 1)) (i64.const 0xaaaaaaaaaaaaaaaa))
+            (local.get $codes))
+          (i64.const 0xaaaaaaaaaaaaaaaa)))
+        (local.set $codes (i64.and (local.get $codes) (local.get $backslashes)))
+        (local.set $carry (i64.shr_u (local.get $codes) (i64.const 63)))
+        (local.set $keep (i64.and (local.get $keep) (i64.xor (local.get $codes) (i64.const -1))))
+        ;; eight bytes at a time (written out: a loop costs more than its body)
+        (local.set $byte (i32.and (i32.wrap_i64 (i64.shr_u (local.get $keep) (i64.const 0))) (i32.const 0xff)))
+        (v128.store64_lane 0 (local.get $out) (i8x16.swizzle
+          (v128.load64_zero offset=0 (local.get $pos))
+          (v128.load64_zero (i32.add (local.get $table) (i32.shl (local.get $byte) (i32.const 3))))))
+        (local.set $out (i32.add (local.get $out) (i32.popcnt (local.get $byte))))
+        (local.set $byte (i32.and (i32.wrap_i64 (i64.shr_u (local.get $keep) (i64.const 8))) (i32.const 0xff)))
+        (v128.store64_lane 0 (local.get $out) (i8x16.swizzle
+          (v128.load64_zero offset=8 (local.get $pos))
+          (v128.load64_zero (i32.add (local.get $table) (i32.shl (local.get $byte) (i32.const 3))))))
+        (local.set $out (i32.add (local.get $out) (i32.popcnt (local.get $byte))))
+        (local.set $byte (i32.and (i32.wrap_i64 (i64.shr_u (local.get $keep) (i64.const 16))) (i32.const 0xff)))
+        (v128.store64_lane 0 (local.get $out) (i8x16.swizzle
+          (v128.load64_zero offset=16 (local.get $pos))
+          (v128.load64_zero (i32.add (local.get $table) (i32.shl (local.get $byte) (i32.const 3))))))
+        (local.set $out (i32.add (local.get $out) (i32.popcnt (local.get $byte))))
+        (local.set $byte (i32.and (i32.wrap_i64 (i64.shr_u (local.get $keep) (i64.const 24))) (i32.const 0xff)))
+        (v128.store64_lane 0 (local.get $out) (i8x16.swizzle
+          (v128.load64_zero offset=24 (local.get $pos))
+          (v128.load64_zero (i32.add (local.get $table) (i32.shl (local.get $byte) (i32.const 3))))))
+        (local.set $out (i32.add (local.get $out) (i32.popcnt (local.get $byte))))
+        (local.set $byte (i32.and (i32.wrap_i64 (i64.shr_u (local.get $keep) (i64.const 32))) (i32.const 0xff)))
+        (v128.store64_lane 0 (local.get $out) (i8x16.swizzle
+          (v128.load64_zero offset=32 (local.get $pos))
+          (v128.load64_zero (i32.add (local.get $table) (i32.shl (local.get $byte) (i32.const 3))))))
+        (local.set $out (i32.add (local.get $out) (i32.popcnt (local.get $byte))))
+        (local.set $byte (i32.and (i32.wrap_i64 (i64.shr_u (local.get $keep) (i64.const 40))) (i32.const 0xff)))
+        (v128.store64_lane 0 (local.get $out) (i8x16.swizzle
+          (v128.load64_zero offset=40 (local.get $pos))
+          (v128.load64_zero (i32.add (local.get $table) (i32.shl (local.get $byte) (i32.const 3))))))
+        (local.set $out (i32.add (local.get $out) (i32.popcnt (local.get $byte))))
+        (local.set $byte (i32.and (i32.wrap_i64 (i64.shr_u (local.get $keep) (i64.const 48))) (i32.const 0xff)))
+        (v128.store64_lane 0 (local.get $out) (i8x16.swizzle
+          (v128.load64_zero offset=48 (local.get $pos))
+          (v128.load64_zero (i32.add (local.get $table) (i32.shl (local.get $byte) (i32.const 3))))))
+        (local.set $out (i32.add (local.get $out) (i32.popcnt (local.get $byte))))
+        (local.set $byte (i32.and (i32.wrap_i64 (i64.shr_u (local.get $keep) (i64.const 56))) (i32.const 0xff)))
+        (v128.store64_lane 0 (local.get $out) (i8x16.swizzle
+          (v128.load64_zero offset=56 (local.get $pos))
+          (v128.load64_zero (i32.add (local.get $table) (i32.shl (local.get $byte) (i32.const 3))))))
+        (local.set $out (i32.add (local.get $out) (i32.popcnt (local.get $byte))))
+        (local.set $pos (i32.add (local.get $pos) (i32.const 64)))
+        (br $chunk)))
+    (local.get $out))
+
   ;; A quoted-string's rest, from `pos` (just after the opening quote) up to
   ;; `end`: qdtext and quoted pairs (a backslash and any byte but a control
   ;; other than HTAB) up to the closing quote. Returns the address after the

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import fc from 'fast-check'
-import { charClass, instantiate, nativeScans, percentEnd, quotedEnd, runEnd, runStart, type CharClass } from '../lib/scan'
+import { charClass, instantiate, nativeScans, percentEnd, quotedEnd, runEnd, runStart, unescapeQuoted, type CharClass } from '../lib/scan'
 import { SEED, scaled, title } from './properties/support'
 
 // The classes the parsers define, spelled as they spell them.
@@ -162,6 +162,36 @@ t.test('percent escapes: every digit, every lane, the last bytes', async (t) => 
     t.equal(percentEnd(text + '1', 0, text.length), n, 'the end bounds the digits')
   }
   t.equal(percentEnd('%41', 2, 1), 1)
+})
+
+// Valid quoted-string content: runs of characters and escaped pairs.
+const escapedContent = (wide: boolean): fc.Arbitrary<[string, number, number]> => {
+  const piece = fc.oneof(
+    fc.tuple(fc.constantFrom('a', ' ', '\t', '\xff', '~', 'b'), fc.integer({ min: 1, max: 40 })).map(([c, n]) => c.repeat(n)),
+    fc.tuple(fc.constantFrom('\\', '"', 'a', ' ', '\xff'), fc.integer({ min: 1, max: 40 })).map(([c, n]) => ('\\' + c).repeat(n)))
+  const body = fc.array(piece, { maxLength: 16 }).map((pieces) => pieces.join(''))
+  const content = wide ? body.map((b) => b + '\u0161' + b) : body
+  return fc.tuple(fc.nat({ max: 20 }), content).map(([pad, c]): [string, number, number] => ['x'.repeat(pad) + c + '"tail', pad, pad + c.length])
+}
+
+for (const wide of [false, true]) {
+  const runs = scaled(2000)
+  t.test(title(`unescapeQuoted drops exactly the escaping backslashes, ${wide ? 'above U+00FF (fallback)' : 'Latin-1 (native)'}`, runs), async (t) => {
+    fc.assert(fc.property(escapedContent(wide), ([text, start, end]) =>
+      unescapeQuoted(text, start, end) === text.slice(start, end).replace(/\\([\s\S])/g, '$1')), { seed: SEED, numRuns: runs })
+    t.pass()
+  })
+}
+
+t.test('unescapeQuoted at every length around the blocks', async (t) => {
+  for (let n = 0; n < 140; n++) {
+    const plain = 'a'.repeat(n)
+    const escaped = '\\a'.repeat(n)
+    const pairs = '\\\\'.repeat(n)
+    t.equal(unescapeQuoted(plain, 0, n), plain)
+    t.equal(unescapeQuoted(escaped, 0, 2 * n), plain, `${n} escaped letters`)
+    t.equal(unescapeQuoted(pairs, 0, 2 * n), '\\'.repeat(n), `${n} escaped backslashes`)
+  }
 })
 
 t.test('quoted strings: escapes, block edges, what ends them', async (t) => {
