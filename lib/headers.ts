@@ -3,7 +3,7 @@
 // splitting or copying the header.
 
 import { endpoint, scanIPv6, scanPort, setIPv4 } from './address'
-import { charClass, percentEnd, runEnd, runStart } from './scan'
+import { charClass, checkPrefix, percentEnd, runEnd, runStart } from './scan'
 
 export type HeaderValue = string | string[] | undefined
 
@@ -264,6 +264,12 @@ function isDotSegment (text: string, start: number, end: number): boolean {
   return dots === 1 || dots === 2
 }
 
+// Prefixes longer than this are checked natively (lib/scan.ts), shorter
+// ones by the loop below: the same rules either way.
+const LONG_PREFIX = 64
+const PREFIX_RUN = charClass(/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]/)
+const SLASHES = charClass(/[/]/)
+
 /**
  * A path prefix in text[start, end): starts with a single `/`; RFC 3986 path
  * characters only; no `.`/`..` segments (also `%2e`), no encoded `/` or `\`.
@@ -272,6 +278,11 @@ function isDotSegment (text: string, start: number, end: number): boolean {
 export function scanPrefix (text: string, start: number, end: number): string | null {
   if (start >= end || text.charCodeAt(start) !== 47) return null
   if (end - start > 1 && text.charCodeAt(start + 1) === 47) return null
+  if (end - start > LONG_PREFIX) {
+    const valid = checkPrefix(PREFIX_RUN, text, start, end)
+    if (valid === false) return null
+    if (valid === true) return text.slice(start, runStart(SLASHES, text, start, end))
+  }
   let segment = start + 1
   for (let i = start + 1; i <= end; i++) {
     const c = i < end ? text.charCodeAt(i) : 47

@@ -21,6 +21,7 @@ interface NativeScan {
   quotedEnd: (pos: number, end: number) => number
   percentEnd: (pos: number, end: number) => number
   unescape: (pos: number, end: number, out: number, table: number) => number
+  prefixEnd: (pos: number, end: number) => number
 }
 
 /** A set of Latin-1 characters, in both forms. */
@@ -40,7 +41,7 @@ export interface CharClass {
 // copy of it. A scan reads whole blocks (16 bytes, 64 for quoted strings),
 // so there is a block of slack on each side of the text.
 const POW2 = 0
-const MAX_CLASSES = 11
+const MAX_CLASSES = 16
 const SHUFFLES = 16 + 16 * MAX_CLASSES
 const SLACK = 64
 const TEXT = SHUFFLES + 256 * 8 + SLACK
@@ -106,17 +107,27 @@ export function forgetText (): void {
   loaded = null
 }
 
+/** Makes the memory at least `size` bytes long. */
+function reserve (size: number): void {
+  if (size > bytes.length) {
+    native!.memory.grow(Math.ceil((size - bytes.length) / PAGE))
+    bytes = Buffer.from(native!.memory.buffer)
+  }
+}
+
+/** Whether `text` can be copied into the memory: WebAssembly is there, and
+ *  the string has no character above U+00FF. A one-byte string answers the
+ *  test at once: the expression cannot match one. */
+function copyable (text: string): boolean {
+  return native !== null && !WIDE.test(text)
+}
+
 /** Copies `text` into the memory unless it is there; false when it cannot go there. */
 function load (text: string): boolean {
   if (text === loaded) return true
-  // A one-byte string answers this at once: the expression cannot match one.
-  if (native === null || WIDE.test(text)) return false
-  const size = TEXT + 2 * (text.length + SLACK)
-  if (size > bytes.length) {
-    native.memory.grow(Math.ceil((size - bytes.length) / PAGE))
-    bytes = Buffer.from(native.memory.buffer)
-  }
-  (bytes as unknown as Latin1Buffer).latin1Write(text, TEXT)
+  if (!copyable(text)) return false
+  reserve(TEXT + 2 * (text.length + SLACK))
+  ;(bytes as unknown as Latin1Buffer).latin1Write(text, TEXT)
   loaded = text
   return true
 }
@@ -153,6 +164,27 @@ export function percentEnd (text: string, i: number, end: number): number {
     if (p + 2 >= end || !HEX_PAIR.test(text.slice(p + 1, p + 3))) return p
   }
   return end
+}
+
+/**
+ * Checks a path prefix, text[start, end), natively: every character in
+ * `path` (the path characters, `/` and `%`), every `%` followed by two hex
+ * digits and not encoding `/` or `\`, no dot segment. Null when the text
+ * cannot be copied (the caller's loop then decides).
+ */
+export function checkPrefix (path: CharClass, text: string, start: number, end: number): boolean | null {
+  if (!copyable(text)) return null
+  // A copy of the prefix alone, after the text's place, with a `/` after it
+  // and zeros after that: the scan's lookahead past the end then reads a
+  // segment boundary. (Copying the slice costs less than copyWithin.)
+  const length = end - start
+  const out = TEXT + text.length + SLACK
+  reserve(out + length + SLACK)
+  ;(bytes as unknown as Latin1Buffer).latin1Write(text.slice(start, end), out)
+  bytes[out + length] = 0x2f
+  bytes.fill(0, out + length + 1, out + length + 17)
+  return native!.runEnd(out, out + length, path.rows, path.high) === out + length &&
+    native!.prefixEnd(out, out + length) === out + length
 }
 
 // Shorter quoted-strings are unescaped by concatenation.

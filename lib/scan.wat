@@ -1,19 +1,21 @@
-;; Byte scans for long header values, sixteen bytes at a time (WebAssembly
-;; SIMD). lib/scan.ts copies a one-byte string into this memory and asks where
-;; a run of some character class ends; the answers are the ones the regular
-;; expressions in lib/scan.ts give, at a fraction of the cost per character.
-;; `npm run build:wasm` compiles this file into lib/scan-wasm.ts.
+;; Byte scans for long header values, sixteen bytes or more at a time
+;; (WebAssembly SIMD). lib/scan.ts copies a one-byte string into this memory
+;; and asks: where a run of a character class ends (runEnd, runStart), where
+;; a quoted-string ends (quotedEnd), the first bad percent escape
+;; (percentEnd), the first problem in a path prefix (prefixEnd), and for a
+;; copy without escaping backslashes (unescape). The tests hold each answer to
+;; a plain model. `npm run build:wasm` compiles this file into lib/scan-wasm.ts.
 ;;
 ;; A class is a bitmap of the 128 ASCII codes, stored as 16 rows: row[c & 15]
 ;; has bit (c >> 4) set when c is in the class. Bytes 0x80-0xff are all in or
 ;; all out (`high`). POW2 at offset 0 maps a high nibble to its bit (0 for
-;; 8-15, the non-ASCII bytes). Addresses are byte offsets into the memory;
-;; the caller keeps 16 bytes of slack after the text and before it, since the
-;; last, partial block of a scan is read whole and its extra lanes masked off.
+;; 8-15, the non-ASCII bytes). Addresses are byte offsets into the memory.
+;; The caller keeps 64 bytes of slack after the text and before it: the last,
+;; partial block of a scan is read whole, and its extra lanes masked off.
 (module
   (memory (export "memory") 1)
 
-;; The class test, written out in each loop below (a call per block costs
+  ;; The class test, written out in each loop below (a call per block costs
   ;; more than the test): for the block $v, with the class's rows in $rows,
   ;; POW2 in $pow2 and the high-byte answer in $high, the lanes NOT in the
   ;; class, as 16 mask bits:
@@ -95,7 +97,7 @@
           (i32.shl (i32.const 1) (i32.sub (i32.sub (local.get $start) (local.get $base)) (i32.const 1))))
         (i32.const 16)))))
 
-;; The address of the first `%` in [pos, end) that is not followed by two
+  ;; The address of the first `%` in [pos, end) that is not followed by two
   ;; hex digits inside [pos, end), or end if there is none (RFC 3986
   ;; pct-encoded). Each block is read three times, one byte apart, so a `%`
   ;; and its two digits are compared in the same lane.
@@ -148,7 +150,80 @@
       (i8x16.lt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x30))) (i8x16.splat (i32.const 10)))
       (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (i8x16.splat (i32.const 0x20))) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 6)))))
 
-;; The content of a quoted-string that quotedEnd accepted, [pos, end),
+  ;; A path prefix's escapes and segments, [pos, end). Returns the address
+  ;; of the first problem, or end: a `%` without two hex digits, an encoded
+  ;; `/` or `\` (`%2f`, `%5c`), or a `/` that opens a dot segment (`.`, `..`,
+  ;; `%2e`, in any mix). A block is read at up to eight offsets, so that a `/`
+  ;; and the seven bytes after it are compared in the same lane.
+  ;;
+  ;; The caller copies the prefix with a `/` at end and 16 zero bytes after
+  ;; it: lookahead past the end reads a segment boundary and then nothing,
+  ;; and the lanes of the last block past the end hold neither `%` nor `/`.
+  (func (export "prefixEnd") (param $pos i32) (param $end i32) (result i32)
+    (local $bad i32) (local $percents v128) (local $opens v128) (local $d1 v128) (local $e1 v128)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128) (local $slash v128) (local $dot v128) (local $pct v128) (local $two v128) (local $five v128) (local $sp v128) (local $e v128) (local $f v128) (local $c v128) (local $zero v128) (local $ten v128) (local $a v128) (local $six v128)
+    (local.set $slash (i8x16.splat (i32.const 0x2f)))
+    (local.set $dot (i8x16.splat (i32.const 0x2e)))
+    (local.set $pct (i8x16.splat (i32.const 0x25)))
+    (local.set $two (i8x16.splat (i32.const 0x32)))
+    (local.set $five (i8x16.splat (i32.const 0x35)))
+    (local.set $sp (i8x16.splat (i32.const 0x20)))
+    (local.set $e (i8x16.splat (i32.const 0x65)))
+    (local.set $f (i8x16.splat (i32.const 0x66)))
+    (local.set $c (i8x16.splat (i32.const 0x63)))
+    (local.set $zero (i8x16.splat (i32.const 0x30)))
+    (local.set $ten (i8x16.splat (i32.const 0xa)))
+    (local.set $a (i8x16.splat (i32.const 0x61)))
+    (local.set $six (i8x16.splat (i32.const 0x6)))
+    (block $done
+      (loop $block
+        (br_if $done (i32.ge_u (local.get $pos) (local.get $end)))
+        (local.set $v0 (v128.load (local.get $pos)))
+        (local.set $percents (i8x16.eq (local.get $v0) (local.get $pct)))
+        (local.set $bad (i32.const 0))
+        ;; Most blocks have neither `%` nor `/`: nothing more to look at.
+        (if (v128.any_true (v128.or (local.get $percents) (i8x16.eq (local.get $v0) (local.get $slash))))
+          (then
+            (local.set $v1 (v128.load offset=1 (local.get $pos)))
+            (local.set $v2 (v128.load offset=2 (local.get $pos)))
+            (local.set $v3 (v128.load offset=3 (local.get $pos)))
+            ;; a % not followed by two hex digits, or %2f / %5c
+            (if (v128.any_true (local.get $percents))
+              (then (local.set $bad (i8x16.bitmask (v128.and (local.get $percents)
+                (v128.or
+                  (v128.not (v128.and (v128.or (i8x16.lt_u (i8x16.sub (local.get $v1) (local.get $zero)) (local.get $ten)) (i8x16.lt_u (i8x16.sub (v128.or (local.get $v1) (local.get $sp)) (local.get $a)) (local.get $six))) (v128.or (i8x16.lt_u (i8x16.sub (local.get $v2) (local.get $zero)) (local.get $ten)) (i8x16.lt_u (i8x16.sub (v128.or (local.get $v2) (local.get $sp)) (local.get $a)) (local.get $six)))))
+                  (v128.or
+                    (v128.and (i8x16.eq (local.get $v1) (local.get $two)) (i8x16.eq (v128.or (local.get $v2) (local.get $sp)) (local.get $f)))
+                    (v128.and (i8x16.eq (local.get $v1) (local.get $five)) (i8x16.eq (v128.or (local.get $v2) (local.get $sp)) (local.get $c))))))))))
+            ;; a / that opens: . then /   %2e then /   .. .%2e %2e. %2e%2e then /
+            (local.set $d1 (i8x16.eq (local.get $v1) (local.get $dot)))
+            (local.set $e1 (v128.and (v128.and (i8x16.eq (local.get $v1) (local.get $pct)) (i8x16.eq (local.get $v2) (local.get $two))) (i8x16.eq (v128.or (local.get $v3) (local.get $sp)) (local.get $e))))
+            (local.set $opens (v128.and (i8x16.eq (local.get $v0) (local.get $slash)) (v128.or (local.get $d1) (local.get $e1))))
+            (if (v128.any_true (local.get $opens))
+              (then
+                (local.set $v4 (v128.load offset=4 (local.get $pos)))
+                (local.set $v5 (v128.load offset=5 (local.get $pos)))
+                (local.set $v6 (v128.load offset=6 (local.get $pos)))
+                (local.set $v7 (v128.load offset=7 (local.get $pos)))
+                (local.set $bad (i32.or (local.get $bad) (i8x16.bitmask (v128.and (local.get $opens)
+                (v128.or
+                  (v128.or
+                    (v128.and (local.get $d1) (i8x16.eq (local.get $v2) (local.get $slash)))
+                    (v128.and (local.get $e1) (i8x16.eq (local.get $v4) (local.get $slash))))
+                  (v128.or
+                    (v128.and (local.get $d1) (v128.or
+                      (v128.and (i8x16.eq (local.get $v2) (local.get $dot)) (i8x16.eq (local.get $v3) (local.get $slash)))
+                      (v128.and (v128.and (v128.and (i8x16.eq (local.get $v2) (local.get $pct)) (i8x16.eq (local.get $v3) (local.get $two))) (i8x16.eq (v128.or (local.get $v4) (local.get $sp)) (local.get $e))) (i8x16.eq (local.get $v5) (local.get $slash)))))
+                    (v128.and (local.get $e1) (v128.or
+                      (v128.and (i8x16.eq (local.get $v4) (local.get $dot)) (i8x16.eq (local.get $v5) (local.get $slash)))
+                      (v128.and (v128.and (v128.and (i8x16.eq (local.get $v4) (local.get $pct)) (i8x16.eq (local.get $v5) (local.get $two))) (i8x16.eq (v128.or (local.get $v6) (local.get $sp)) (local.get $e))) (i8x16.eq (local.get $v7) (local.get $slash)))))))))))))))
+        (if (local.get $bad)
+          (then (return (i32.add (local.get $pos) (i32.ctz (local.get $bad))))))
+        (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
+        (br $block)))
+    (local.get $end))
+
+  ;; The content of a quoted-string that quotedEnd accepted, [pos, end),
   ;; unescaped into memory at `out`; returns where it ends there. Escaping
   ;; backslashes are found as in quotedEnd, 64 bytes at a time, and dropped 8
   ;; bytes at a time by a shuffle: the table at `table` holds, for each 8-bit

@@ -4,8 +4,8 @@
 import { deepStrictEqual } from 'node:assert'
 import t from 'tap'
 import fc from 'fast-check'
-import { hostPart, previousElement, scanHost, span } from '../lib/headers'
-import { SEED, modelHost, scaled, title } from './properties/support'
+import { hostPart, previousElement, scanHost, scanPrefix, span } from '../lib/headers'
+import { SEED, modelHost, modelPrefix, scaled, title } from './properties/support'
 
 /** The element that ends at `end`, as a split would give it: [comma, start, end]. */
 function model (text: string, end: number): [number, number, number] {
@@ -87,4 +87,55 @@ t.test('long hosts with percent escapes agree with the grammar', async (t) => {
     }
   }
   t.same(wrong, [])
+})
+
+// Prefixes over 64 characters are checked natively (a class run, then one
+// pass for escapes and dot segments that reads each block at eight offsets).
+// Pieces that break a prefix, placed anywhere, and every block alignment.
+const PREFIX_PIECES = ['/', '/', 'a', 'Z', '9', '-', '~', '@', ':', '.', '..', '%2e', '%2E', '%2f', '%2F', '%5c', '%5C',
+  '%41', '%4', '%', '%g1', '%e2', '\\', ' ', '?', '#', '\u00e9', '\x00', '\x7f']
+
+const prefixCase = fc.tuple(
+  fc.array(fc.constantFrom(...PREFIX_PIECES), { minLength: 1, maxLength: 60 }),
+  fc.integer({ min: 0, max: 200 }),
+  fc.nat({ max: 20 }),
+  fc.constantFrom('', ' ', ', x', ',  /a')
+).map(([pieces, padding, before, after]) => {
+  // a long plain segment first, so most cases take the long path
+  const prefix = '/' + 'p'.repeat(padding) + pieces.join('')
+  const text = 'q'.repeat(before) + prefix + after
+  return { text, start: before, end: before + prefix.length }
+})
+
+const prefixRuns = scaled(4000)
+t.test(title('long and short prefixes agree with the grammar', prefixRuns), async (t) => {
+  fc.assert(fc.property(prefixCase, ({ text, start, end }) => {
+    deepStrictEqual(scanPrefix(text, start, end), modelPrefix(text.slice(start, end)), JSON.stringify(text.slice(start, end)))
+  }), { seed: SEED, numRuns: prefixRuns })
+  t.pass()
+})
+
+t.test('prefixes: each breaking piece at each place around the switch and the blocks', async (t) => {
+  const wrong: string[] = []
+  const breakers = ['/.', '/..', '/%2e', '/%2E%2e', '/.%2e', '/%2e.', '/.a', '/a.', '%2f', '%5C', '%4', '%', '%g1', '\\', '//']
+  for (const n of [40, 62, 63, 64, 65, 66, 80, 127, 128, 129, 300]) {
+    for (const piece of breakers) {
+      for (const at of [1, 2, 15, 16, 17, n >> 1, n - 1, n]) {
+        const body = '/' + 'b'.repeat(n)
+        // the piece inside a segment, as a whole segment, and at the very end
+        for (const prefix of [body.slice(0, at) + piece + body.slice(at), body.slice(0, at) + piece + '/' + body.slice(at),
+          body.slice(0, at) + piece, body + piece, body + piece + '/', body + piece + '//c']) {
+          const expected = modelPrefix(prefix)
+          if (scanPrefix(prefix, 0, prefix.length) !== expected) wrong.push(`${JSON.stringify(prefix.slice(Math.max(0, at - 3), at + 6))} at ${at} of ${prefix.length}`)
+          const inList = `x, ${prefix}  `
+          if (scanPrefix(inList, 3, 3 + prefix.length) !== expected) wrong.push(`in a list: ${at} of ${prefix.length}`)
+        }
+      }
+    }
+  }
+  t.same(wrong, [])
+  const slashes = '/a' + '/'.repeat(5000)
+  t.equal(scanPrefix(slashes, 0, slashes.length), '/a', 'a long run of trailing slashes')
+  t.equal(scanPrefix('/' + 'a'.repeat(100) + '\u0161', 0, 102), null, 'above U+00FF: the loop decides')
+  t.equal(scanPrefix('/' + 'a'.repeat(100) + '\u0161', 0, 101), '/' + 'a'.repeat(100), 'above U+00FF outside the range')
 })
