@@ -66,8 +66,10 @@ const FORGED = (() => { // as many trusted-looking entries as fit: the costliest
 // Hostile 16 KB values, one per way of making a parser loop: each is what a
 // trusted proxy would pass on from a client (a proxy appends, it does not
 // clean). Node's HTTP parser strips spaces at the two ends of a header value,
-// so the long runs are inside the value, where a client can put them.
-const LONG = {
+// so the long runs are inside the value, where a client can put them. The
+// strings are flattened, as the ones Node's parser makes are.
+const flat = (text) => Buffer.from(text, 'latin1').toString('latin1')
+const LONG = Object.fromEntries(Object.entries({
   commas: ','.repeat(KB16),
   'no commas': garbage(KB16, 'abcdefXYZ0123456789.:[]_- '),
   mixed: garbage(KB16, 'abc019.:[], \t'),
@@ -77,17 +79,33 @@ const LONG = {
   'comma, then one long element': ',' + 'a'.repeat(KB16 - 1),
   'open bracket': '[' + ':'.repeat(KB16 - 1),
   'forged chain': FORGED
-}
-// The same, in the other headers the default configuration (and `forwarded: true`) reads.
+}).map(([name, text]) => [name, flat(text)]))
+// The same, in the other headers the default configuration (and `forwarded:
+// true`, or a prefix header) reads. Shapes whose cost is in the number of
+// elements the parser must read, not in their length, have "forged" or
+// "many" in their names: they are linear, and reported apart.
+const FORWARDED_ESCAPES = '\\a'.repeat(KB16 / 2 - 20)
 const LONG_OTHER = {
   'X-Forwarded-Host, one long name': [{ 'x-forwarded-host': 'a'.repeat(KB16) }, { 'x-forwarded-host': 'b'.repeat(KB16) }],
+  'X-Forwarded-Host, percent escapes': [{ 'x-forwarded-host': 'a%41'.repeat(KB16 / 4) }, { 'x-forwarded-host': 'b%41'.repeat(KB16 / 4) }],
   'X-Forwarded-Host, spaces': { 'x-forwarded-host': 'a,' + ' '.repeat(KB16 - 18) + 'shop.example.com' },
   'X-Forwarded-Proto, spaces': { 'x-forwarded-proto': 'http,' + ' '.repeat(KB16 - 10) + 'https' },
+  'X-Forwarded-Prefix, escapes': [{ 'x-forwarded-prefix': '/a%41'.repeat(KB16 / 5) }, { 'x-forwarded-prefix': '/b%41'.repeat(KB16 / 5) }],
+  'X-Forwarded-Prefix, dot-like segments': [{ 'x-forwarded-prefix': '/.a'.repeat(KB16 / 3) }, { 'x-forwarded-prefix': '/.b'.repeat(KB16 / 3) }],
   'Forwarded, empty elements': { forwarded: ','.repeat(KB16 - 16) + 'for=203.0.113.7' },
   'Forwarded, one long quoted value': { forwarded: `for="${'a'.repeat(KB16 - 6)}"` },
+  'Forwarded, one long parameter name': [{ forwarded: `for=203.0.113.7;${'x'.repeat(KB16 - 20)}=1` }, { forwarded: `for=203.0.113.7;${'y'.repeat(KB16 - 20)}=1` }],
+  'Forwarded, an escaped element the walk reaches': { forwarded: `for="_${FORWARDED_ESCAPES}";host="${FORWARDED_ESCAPES}", for=10.1.2.3` },
   'Forwarded, spaces': { forwarded: 'for=203.0.113.7' + ' '.repeat(KB16 - 30) + ',for=10.1.2.3' },
-  'Forwarded, a forged chain': { forwarded: 'for=203.0.113.7' + ',for=10.0.0.1'.repeat(Math.floor((KB16 - 16) / 13)) }
+  'Forwarded, a forged chain': { forwarded: 'for=203.0.113.7' + ',for=10.0.0.1'.repeat(Math.floor((KB16 - 16) / 13)) },
+  'Forwarded, many parameters': { forwarded: 'for=203.0.113.7' + Array.from({ length: 2000 }, (_, k) => `;x${k}=1`).join('').slice(0, KB16 - 20).replace(/;[^;]*$/, '') }
 }
+for (const [name, value] of Object.entries(LONG_OTHER)) {
+  const pair = Array.isArray(value) ? value : [value]
+  LONG_OTHER[name] = pair.map((headers) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, flat(v)])))
+}
+/** Whether a shape's cost is in its number of elements (linear, reported apart). */
+const linearShape = (name) => /forged|many/i.test(name)
 
 function headersWith (forwardedFor) {
   return { ...HEADERS, 'x-forwarded-for': forwardedFor }
@@ -206,8 +224,10 @@ for (const [name, text] of Object.entries(LONG)) {
 }
 for (const [name, extra] of Object.entries(LONG_OTHER)) {
   // Two values in turn where one repeated would be remembered (a host).
-  const [first, second] = Array.isArray(extra) ? extra : [extra, extra]
-  const options = first.forwarded === undefined ? {} : { forwarded: true }
+  const [first, second = first] = extra
+  const options = first.forwarded !== undefined
+    ? { forwarded: true }
+    : first['x-forwarded-prefix'] !== undefined ? { headers: { prefix: 'x-forwarded-prefix' } } : {}
   add(`long-${slug(name)}`, 'long', `resolve(), 16 KB ${name}`, `${Object.values(first)[0].length} chars`,
     () => alternatingCase({ ...HEADERS, ...first }, { ...HEADERS, ...second }, options))
 }
@@ -416,7 +436,7 @@ function report (r) {
     row(`${name}`, fmt(ours.ns), `proxy-addr ${fmt(theirs.ns)} (${times(ours.ns, theirs.ns)})`)
   }
   row('**16 KB in the other headers**', '', '')
-  for (const name of Object.keys(LONG_OTHER)) row(name, fmt(r[`long-${slug(name)}`].ns), '')
+  for (const name of Object.keys(LONG_OTHER)) row(name, fmt(r[`long-${slug(name)}`].ns), linearShape(name) ? 'linear: one step per element or parameter' : '')
   row('**one trust check**', '', '')
   for (const kind of ['ours', 'proxy-addr', 'BlockList']) {
     for (const n of ['2', '10k']) row(CASES[`check-${kind}-${n}`].label, fmt(r[`check-${kind}-${n}`].ns), '')

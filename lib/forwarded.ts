@@ -46,7 +46,7 @@
  */
 
 import { skipOWS } from './headers'
-import { charClass, quotedEnd, runEnd, unescapeQuoted as unescape } from './scan'
+import { charClass, foldHash, quotedEnd, runEnd, unescapeQuoted as unescape } from './scan'
 
 export interface ForwardedElement {
   for?: string
@@ -175,6 +175,31 @@ function note (k: number, start: number, forStart: number, forEnd: number): void
 // them is valid (empty elements are allowed), so the walk skips it natively.
 const SEPARATORS = charClass(/[ \t,]/)
 
+// Extension names longer than this are told apart by a native hash of their
+// lowercase form: lowercasing a 16 KB name and hashing it for a Set would
+// cost tens of microseconds. The current element's long names by hash, as
+// start/end pairs, for the comparison an equal hash still needs.
+const LONG_NAME = 64
+const longNames = new Map<number, number[]>()
+
+/** Whether value[start, end), a long extension name, repeats one of the
+ *  current element's (in any case); notes it otherwise. */
+function repeatsLongName (value: string, start: number, end: number): boolean {
+  const hash = foldHash(value, start, end)
+  const earlier = longNames.get(hash)
+  if (earlier === undefined) {
+    longNames.set(hash, [start, end])
+    return false
+  }
+  // The same hash: the same name, or (rarely) a collision.
+  const name = value.slice(start, end).toLowerCase()
+  for (let k = 0; k < earlier.length; k += 2) {
+    if (value.slice(earlier[k], earlier[k + 1]).toLowerCase() === name) return true
+  }
+  earlier.push(start, end)
+  return false
+}
+
 /**
  * Checks a whole `Forwarded` header value (several header lines arrive joined
  * with ', '): returns -1 when it is malformed (any syntax error, or a
@@ -205,6 +230,7 @@ export function scanForwarded (value: string, all = false): number {
       anyPair = true
       let seen = 0
       extensions?.clear()
+      if (longNames.size > 0) longNames.clear()
 
       for (;;) {
         // forwarded-pair = token "=" value
@@ -215,10 +241,14 @@ export function scanForwarded (value: string, all = false): number {
 
         const parameter = registeredParameter(value, nameStart, i)
         if (parameter === 0) {
-          const name = value.slice(nameStart, i).toLowerCase()
-          if (extensions === undefined) extensions = new Set()
-          else if (extensions.has(name)) return -1
-          extensions.add(name)
+          if (i - nameStart > LONG_NAME) {
+            if (repeatsLongName(value, nameStart, i)) return -1
+          } else {
+            const name = value.slice(nameStart, i).toLowerCase()
+            if (extensions === undefined) extensions = new Set()
+            else if (extensions.has(name)) return -1
+            extensions.add(name)
+          }
         } else if ((seen & parameter) !== 0) {
           return -1
         }
@@ -297,7 +327,7 @@ export function elementAt (value: string, start: number): ForwardedElement {
   let i = start
   while (i < length && value.charCodeAt(i) !== COMMA && value.charCodeAt(i) !== SP && value.charCodeAt(i) !== HTAB) {
     const nameStart = i
-    while (value.charCodeAt(i) !== EQUALS) i++
+    i = value.indexOf('=', i) // the header was checked: a token and `=` come next
     const parameter = registeredParameter(value, nameStart, i)
     const end = valueEnd(value, ++i, length)
     if (parameter !== 0) {

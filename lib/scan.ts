@@ -22,6 +22,7 @@ interface NativeScan {
   percentEnd: (pos: number, end: number) => number
   unescape: (pos: number, end: number, out: number, table: number) => number
   prefixEnd: (pos: number, end: number) => number
+  foldHash: (pos: number, end: number, seed: number) => number
 }
 
 /** A set of Latin-1 characters, in both forms. */
@@ -185,6 +186,25 @@ export function checkPrefix (path: CharClass, text: string, start: number, end: 
   bytes.fill(0, out + length + 1, out + length + 17)
   return native!.runEnd(out, out + length, path.rows, path.high) === out + length &&
     native!.prefixEnd(out, out + length) === out + length
+}
+
+// A seed per process, so that colliding names cannot be prepared in advance.
+const SEED = (Math.random() * 0x100000000) | 0
+
+/**
+ * A 32-bit hash of text[start, end) with ASCII letters lowercased: names
+ * equal but for case hash alike. For telling long names apart without
+ * lowercasing and hashing them in JavaScript; equal hashes still need a
+ * comparison.
+ */
+export function foldHash (text: string, start: number, end: number): number {
+  if (load(text)) return native!.foldHash(TEXT + start, TEXT + end, SEED)
+  let h = SEED ^ (end - start)
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x9e3779b1)
+  }
+  return h ^ (h >>> 16)
 }
 
 // Shorter quoted-strings are unescaped by concatenation.

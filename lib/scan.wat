@@ -223,6 +223,35 @@
         (br $block)))
     (local.get $end))
 
+  ;; A hash of [pos, end) with ASCII letters lowercased, started from `seed`:
+  ;; names that differ only in case hash alike. Four 32-bit lanes take 16
+  ;; bytes per step (multiply, then fold the high bits down); the lanes of a
+  ;; last, partial block past `end` are zeroed first.
+  (func (export "foldHash") (param $pos i32) (param $end i32) (param $seed i32) (result i32)
+    (local $acc v128) (local $v v128) (local $k v128) (local $h i32) (local $n i32)
+    (local.set $acc (i32x4.splat (local.get $seed)))
+    (local.set $k (i32x4.splat (i32.const 0x9e3779b1)))
+    (local.set $n (i32.sub (local.get $end) (local.get $pos)))
+    (block $done
+      (loop $block
+        (br_if $done (i32.ge_s (local.get $pos) (local.get $end)))
+        (local.set $v (v128.load (local.get $pos)))
+        (local.set $v (i8x16.add (local.get $v) (v128.and (i8x16.splat (i32.const 32))
+          (i8x16.lt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x41))) (i8x16.splat (i32.const 26))))))
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 16))
+          (then (local.set $v (v128.and (local.get $v)
+            (i8x16.lt_u (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+              (i8x16.splat (i32.sub (local.get $end) (local.get $pos))))))))
+        (local.set $acc (i32x4.mul (v128.xor (local.get $acc) (local.get $v)) (local.get $k)))
+        (local.set $acc (v128.xor (local.get $acc) (i32x4.shr_u (local.get $acc) (i32.const 15))))
+        (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
+        (br $block)))
+    (local.set $h (i32.xor (i32x4.extract_lane 0 (local.get $acc)) (local.get $n)))
+    (local.set $h (i32.mul (i32.xor (local.get $h) (i32x4.extract_lane 1 (local.get $acc))) (i32.const 0x85ebca6b)))
+    (local.set $h (i32.mul (i32.xor (local.get $h) (i32x4.extract_lane 2 (local.get $acc))) (i32.const 0xc2b2ae35)))
+    (local.set $h (i32.mul (i32.xor (local.get $h) (i32x4.extract_lane 3 (local.get $acc))) (i32.const 0x9e3779b1)))
+    (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+
   ;; The content of a quoted-string that quotedEnd accepted, [pos, end),
   ;; unescaped into memory at `out`; returns where it ends there. Escaping
   ;; backslashes are found as in quotedEnd, 64 bytes at a time, and dropped 8

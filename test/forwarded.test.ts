@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import parse from 'forwarded-parse'
 import { elementAt, elementStart, forAt, parseForwarded, scanForwarded } from '../lib/forwarded'
 import type { ForwardedElement } from '../lib/forwarded'
+import { foldHash } from '../lib/scan'
 import { modelParseForwarded } from './properties/support'
 
 // One behaviour per row: [name, header value, expected result].
@@ -407,6 +408,46 @@ t.test('long tokens, quoted strings and runs of spaces read exactly as short one
     }
   }
   t.equal(checked, 6 * 22 * 7)
+})
+
+t.test('long extension names: a repeat in any case is caught, distinct names are not', async (t) => {
+  // Names over 64 characters are told apart by a native hash, then compared.
+  for (const n of [60, 64, 65, 66, 200, 5000]) {
+    const a = 'n'.repeat(n - 1)
+    const cases: Array<[string, boolean]> = [
+      [`for=1.2.3.4;${a}x=1;${a}X=2`, false],
+      [`for=1.2.3.4;${a}x=1;${a}y=2`, true],
+      [`for=1.2.3.4;${a}x=1;${a}y=2;${a}z=3;${a}Y=4`, false],
+      [`for=1.2.3.4;${a}x=1, for=5.6.7.8;${a}X=2`, true], // another element
+      [`for=1.2.3.4;${a}x=1;for=5.6.7.8`, false], // registered names are their own check
+      [`for=1.2.3.4;${a}^=1;${a}~=2`, true] // ^ and ~ differ in bit 5 only
+    ]
+    for (const [header, valid] of cases) {
+      const label = `${n}: ${header.replace(/n{20,}/g, (m) => `n×${m.length}`)}`
+      t.equal(scanForwarded(header) >= 0, valid, label)
+      t.strictSame(parseForwarded(header), modelParseForwarded(header), label)
+    }
+  }
+})
+
+t.test('long extension names whose hashes collide are still told apart', async (t) => {
+  // The hash is seeded per process: find two names that collide in this one
+  // (a 32-bit hash: expected after about 77,000 names).
+  const name = (k: number): string => `n${String(k).padStart(70, '0')}`
+  const byHash = new Map<number, number>()
+  let pair: [number, number] | undefined
+  for (let k = 0; k < 2_000_000 && pair === undefined; k++) {
+    const text = name(k)
+    const hash = foldHash(text, 0, text.length)
+    const other = byHash.get(hash)
+    if (other === undefined) byHash.set(hash, k)
+    else pair = [other, k]
+  }
+  if (pair === undefined) throw new Error('no collision among 2,000,000 names')
+  const [a, b] = pair.map(name)
+  t.equal(scanForwarded(`for=1.2.3.4;${a}=1;${b}=2`) >= 0, true, 'two names, one hash: not a repeat')
+  t.equal(scanForwarded(`for=1.2.3.4;${a}=1;${b}=2;${b.toUpperCase()}=3`), -1, 'a repeat after the collision is caught')
+  t.equal(scanForwarded(`for=1.2.3.4;${a}=1;${b}=2;${a}=3`), -1)
 })
 
 t.test('for the walk, only the elements right of the last one without for are noted', async (t) => {

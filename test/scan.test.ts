@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import fc from 'fast-check'
-import { charClass, instantiate, nativeScans, percentEnd, quotedEnd, runEnd, runStart, unescapeQuoted, type CharClass } from '../lib/scan'
+import { charClass, foldHash, instantiate, nativeScans, percentEnd, quotedEnd, runEnd, runStart, unescapeQuoted, type CharClass } from '../lib/scan'
 import { SEED, scaled, title } from './properties/support'
 
 // The classes the parsers define, spelled as they spell them.
@@ -216,6 +216,28 @@ t.test('quoted strings: escapes, block edges, what ends them', async (t) => {
     cases.push(['\\'.repeat(n) + '"', n % 2 === 0 ? -(n + 1) : 0])
   }
   for (const [text, expected] of cases) t.equal(quotedEnd(text, 0), expected, JSON.stringify(text))
+})
+
+t.test('foldHash: equal but for case hashes alike, natively and in the fallback', async (t) => {
+  const tchars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+  const seen = new Map<number, string>()
+  let collisions = 0
+  for (const wide of [false, true]) {
+    for (let n = 1; n < 150; n++) {
+      let name = ''
+      for (let k = 0; k < n; k++) name += tchars[(k * 7 + n) % tchars.length]
+      const pad = wide ? '\u0161' : ''
+      const upper = `x;${name.toUpperCase()}=1${pad}`
+      const lower = `;${name.toLowerCase()}=1`
+      t.equal(foldHash(upper, 2, 2 + n), foldHash(lower + pad, 1, 1 + n), `${n} characters${wide ? ', fallback' : ''}`)
+      const hash = foldHash(upper, 2, 2 + n)
+      if (!wide && seen.has(hash)) collisions++
+      seen.set(hash, name)
+    }
+  }
+  t.equal(collisions, 0, 'different names, different hashes')
+  t.not(foldHash('^'.repeat(80), 0, 80), foldHash('~'.repeat(80), 0, 80), '^ and ~ differ only in bit 5, and are not letters')
+  t.not(foldHash('a'.repeat(80), 0, 80), foldHash('a'.repeat(81), 0, 81), 'the length counts')
 })
 
 t.test('a text longer than the memory grows it', async (t) => {
