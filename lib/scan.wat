@@ -99,10 +99,11 @@
 
   ;; The address of the first `%` in [pos, end) that is not followed by two
   ;; hex digits inside [pos, end), or end if there is none (RFC 3986
-  ;; pct-encoded). Each block is read three times, one byte apart, so a `%`
-  ;; and its two digits are compared in the same lane.
+  ;; pct-encoded). Each block is read once, into two 16-bit masks (its `%`
+  ;; and its hex digits); a `%` needs hex digits one and two lanes on, which
+  ;; may be in the next block, so the next block's mask is made first.
   (func (export "percentEnd") (param $pos i32) (param $end i32) (result i32)
-    (local $v v128) (local $bad i32) (local $c i32)
+    (local $hex i32) (local $next i32) (local $bad i32) (local $v v128)
     (local $percent v128) (local $zero v128) (local $ten v128) (local $case v128) (local $a v128) (local $six v128)
     (local.set $percent (i8x16.splat (i32.const 0x25)))
     (local.set $zero (i8x16.splat (i32.const 0x30)))
@@ -110,45 +111,48 @@
     (local.set $case (i8x16.splat (i32.const 0x20)))
     (local.set $a (i8x16.splat (i32.const 0x61)))
     (local.set $six (i8x16.splat (i32.const 6)))
-    (block $tail
+    (local.set $hex (call $hexMask (local.get $pos) (local.get $end)))
+    (block $done
       (loop $block
-        (br_if $tail (i32.gt_u (i32.add (local.get $pos) (i32.const 18)) (local.get $end)))
-        ;; the hex test of $hex, written out: a call per block costs more than it
-        (local.set $bad (i8x16.bitmask (v128.andnot
-          (i8x16.eq (v128.load (local.get $pos)) (local.get $percent))
-          (v128.and
-            (v128.or
-              (i8x16.lt_u (i8x16.sub (local.tee $v (v128.load offset=1 (local.get $pos))) (local.get $zero)) (local.get $ten))
-              (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (local.get $case)) (local.get $a)) (local.get $six)))
-            (v128.or
-              (i8x16.lt_u (i8x16.sub (local.tee $v (v128.load offset=2 (local.get $pos))) (local.get $zero)) (local.get $ten))
-              (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (local.get $case)) (local.get $a)) (local.get $six)))))))
+        (br_if $done (i32.ge_u (local.get $pos) (local.get $end)))
+        ;; the next block's hex digits ($hexMask, written out: a call per block costs more)
+        (local.set $next (i32.const 0))
+        (if (i32.lt_s (i32.add (local.get $pos) (i32.const 16)) (local.get $end))
+          (then
+            (local.set $v (v128.load offset=16 (local.get $pos)))
+            (local.set $next (i8x16.bitmask (v128.or
+              (i8x16.lt_u (i8x16.sub (local.get $v) (local.get $zero)) (local.get $ten))
+              (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (local.get $case)) (local.get $a)) (local.get $six)))))
+            (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 32))
+              (then (local.set $next (i32.and (local.get $next)
+                (i32.sub (i32.shl (i32.const 1) (i32.sub (i32.sub (local.get $end) (local.get $pos)) (i32.const 16))) (i32.const 1))))))))
+        (local.set $hex (i32.or (local.get $hex) (i32.shl (local.get $next) (i32.const 16))))
+        (local.set $bad (i32.and
+          (i8x16.bitmask (i8x16.eq (v128.load (local.get $pos)) (local.get $percent)))
+          (i32.xor (i32.and (i32.shr_u (local.get $hex) (i32.const 1)) (i32.shr_u (local.get $hex) (i32.const 2))) (i32.const -1))))
+        ;; lanes at end or past it are not the text's
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 16))
+          (then (local.set $bad (i32.and (local.get $bad)
+            (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $pos))) (i32.const 1))))))
         (if (local.get $bad)
           (then (return (i32.add (local.get $pos) (i32.ctz (local.get $bad))))))
+        (local.set $hex (local.get $next))
         (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
         (br $block)))
-    ;; The last bytes one at a time: a `%` two bytes or less before `end` has no room.
-    (block $done
-      (loop $byte
-        (br_if $done (i32.ge_u (local.get $pos) (local.get $end)))
-        (if (i32.eq (i32.load8_u (local.get $pos)) (i32.const 0x25))
-          (then
-            (br_if $done (i32.ge_u (i32.add (local.get $pos) (i32.const 2)) (local.get $end)))
-            (local.set $c (i32.or
-              (i32.load8_u offset=1 (local.get $pos))
-              (i32.shl (i32.load8_u offset=2 (local.get $pos)) (i32.const 8))))
-            (br_if $done (i32.eqz (i8x16.extract_lane_u 0 (v128.and
-              (call $hex (i8x16.splat (i32.and (local.get $c) (i32.const 0xff))))
-              (call $hex (i8x16.splat (i32.shr_u (local.get $c) (i32.const 8))))))))))
-        (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
-        (br $byte)))
-    (local.get $pos))
+    (local.get $end))
 
-  ;; Lanes that are hex digits: 0-9, A-F, a-f.
-  (func $hex (param $v v128) (result v128)
-    (v128.or
+  ;; The hex digits of the block at `at`, as 16 mask bits; none at `end` or past it.
+  (func $hexMask (param $at i32) (param $end i32) (result i32)
+    (local $v v128) (local $mask i32)
+    (if (i32.ge_s (local.get $at) (local.get $end)) (then (return (i32.const 0))))
+    (local.set $v (v128.load (local.get $at)))
+    (local.set $mask (i8x16.bitmask (v128.or
       (i8x16.lt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x30))) (i8x16.splat (i32.const 10)))
-      (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (i8x16.splat (i32.const 0x20))) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 6)))))
+      (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (i8x16.splat (i32.const 0x20))) (i8x16.splat (i32.const 0x61))) (i8x16.splat (i32.const 6))))))
+    (if (i32.lt_u (i32.sub (local.get $end) (local.get $at)) (i32.const 16))
+      (then (local.set $mask (i32.and (local.get $mask)
+        (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $at))) (i32.const 1))))))
+    (local.get $mask))
 
   ;; A path prefix's escapes and segments, [pos, end). Returns the address
   ;; of the first problem, or end: a `%` without two hex digits, an encoded
