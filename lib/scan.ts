@@ -21,7 +21,7 @@ interface NativeScan {
   quotedEnd: (pos: number, end: number) => number
   percentEnd: (pos: number, end: number) => number
   unescape: (pos: number, end: number, out: number, table: number) => number
-  prefixEnd: (pos: number, end: number) => number
+  prefixEnd: (pos: number, end: number, rows: number) => number
   foldHash: (pos: number, end: number, seed: number) => number
 }
 
@@ -184,8 +184,7 @@ export function checkPrefix (path: CharClass, text: string, start: number, end: 
   ;(bytes as unknown as Latin1Buffer).latin1Write(text.slice(start, end), out)
   bytes[out + length] = 0x2f
   bytes.fill(0, out + length + 1, out + length + 17)
-  return native!.runEnd(out, out + length, path.rows, path.high) === out + length &&
-    native!.prefixEnd(out, out + length) === out + length
+  return native!.prefixEnd(out, out + length, path.rows) === out + length
 }
 
 // A seed per process, so that colliding names cannot be prepared in advance.

@@ -154,18 +154,21 @@
         (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $at))) (i32.const 1))))))
     (local.get $mask))
 
-  ;; A path prefix's escapes and segments, [pos, end). Returns the address
-  ;; of the first problem, or end: a `%` without two hex digits, an encoded
-  ;; `/` or `\` (`%2f`, `%5c`), or a `/` that opens a dot segment (`.`, `..`,
-  ;; `%2e`, in any mix). A block is read at up to eight offsets, so that a `/`
-  ;; and the seven bytes after it are compared in the same lane.
+  ;; A path prefix, [pos, end). Returns the address of the first problem, or
+  ;; end: a character outside the class whose rows are at `at` (no bytes
+  ;; 0x80-0xff), a `%` without two hex digits, an encoded `/` or `\` (`%2f`,
+  ;; `%5c`), or a `/` that opens a dot segment (`.`, `..`, `%2e`, in any
+  ;; mix). A block with a `%` or `/` is read at up to eight offsets, so that
+  ;; a `/` and the seven bytes after it are compared in the same lane.
   ;;
   ;; The caller copies the prefix with a `/` at end and 16 zero bytes after
-  ;; it: lookahead past the end reads a segment boundary and then nothing,
-  ;; and the lanes of the last block past the end hold neither `%` nor `/`.
-  (func (export "prefixEnd") (param $pos i32) (param $end i32) (result i32)
-    (local $bad i32) (local $percents v128) (local $opens v128) (local $d1 v128) (local $e1 v128)
+  ;; it: lookahead past the end reads a segment boundary and then nothing.
+  (func (export "prefixEnd") (param $pos i32) (param $end i32) (param $at i32) (result i32)
+    (local $bad i32) (local $rows v128) (local $pow2 v128) (local $low v128) (local $percents v128) (local $opens v128) (local $d1 v128) (local $e1 v128)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128) (local $slash v128) (local $dot v128) (local $pct v128) (local $two v128) (local $five v128) (local $sp v128) (local $e v128) (local $f v128) (local $c v128) (local $zero v128) (local $ten v128) (local $a v128) (local $six v128)
+    (local.set $rows (v128.load (local.get $at)))
+    (local.set $pow2 (v128.load (i32.const 0)))
+    (local.set $low (i8x16.splat (i32.const 15)))
     (local.set $slash (i8x16.splat (i32.const 0x2f)))
     (local.set $dot (i8x16.splat (i32.const 0x2e)))
     (local.set $pct (i8x16.splat (i32.const 0x25)))
@@ -184,7 +187,10 @@
         (br_if $done (i32.ge_u (local.get $pos) (local.get $end)))
         (local.set $v0 (v128.load (local.get $pos)))
         (local.set $percents (i8x16.eq (local.get $v0) (local.get $pct)))
-        (local.set $bad (i32.const 0))
+        ;; characters outside the class (path characters, `/`, `%`; no bytes 0x80-0xff)
+        (local.set $bad (i32.xor (i32.const 0xffff) (i8x16.bitmask (i8x16.ne (v128.const i64x2 0 0) (v128.and
+          (i8x16.swizzle (local.get $rows) (v128.and (local.get $v0) (local.get $low)))
+          (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v0) (i32.const 4))))))))
         ;; Most blocks have neither `%` nor `/`: nothing more to look at.
         (if (v128.any_true (v128.or (local.get $percents) (i8x16.eq (local.get $v0) (local.get $slash))))
           (then
@@ -193,12 +199,12 @@
             (local.set $v3 (v128.load offset=3 (local.get $pos)))
             ;; a % not followed by two hex digits, or %2f / %5c
             (if (v128.any_true (local.get $percents))
-              (then (local.set $bad (i8x16.bitmask (v128.and (local.get $percents)
+              (then (local.set $bad (i32.or (local.get $bad) (i8x16.bitmask (v128.and (local.get $percents)
                 (v128.or
                   (v128.not (v128.and (v128.or (i8x16.lt_u (i8x16.sub (local.get $v1) (local.get $zero)) (local.get $ten)) (i8x16.lt_u (i8x16.sub (v128.or (local.get $v1) (local.get $sp)) (local.get $a)) (local.get $six))) (v128.or (i8x16.lt_u (i8x16.sub (local.get $v2) (local.get $zero)) (local.get $ten)) (i8x16.lt_u (i8x16.sub (v128.or (local.get $v2) (local.get $sp)) (local.get $a)) (local.get $six)))))
                   (v128.or
                     (v128.and (i8x16.eq (local.get $v1) (local.get $two)) (i8x16.eq (v128.or (local.get $v2) (local.get $sp)) (local.get $f)))
-                    (v128.and (i8x16.eq (local.get $v1) (local.get $five)) (i8x16.eq (v128.or (local.get $v2) (local.get $sp)) (local.get $c))))))))))
+                    (v128.and (i8x16.eq (local.get $v1) (local.get $five)) (i8x16.eq (v128.or (local.get $v2) (local.get $sp)) (local.get $c)))))))))))
             ;; a / that opens: . then /   %2e then /   .. .%2e %2e. %2e%2e then /
             (local.set $d1 (i8x16.eq (local.get $v1) (local.get $dot)))
             (local.set $e1 (v128.and (v128.and (i8x16.eq (local.get $v1) (local.get $pct)) (i8x16.eq (local.get $v2) (local.get $two))) (i8x16.eq (v128.or (local.get $v3) (local.get $sp)) (local.get $e))))
@@ -221,6 +227,10 @@
                     (v128.and (local.get $e1) (v128.or
                       (v128.and (i8x16.eq (local.get $v4) (local.get $dot)) (i8x16.eq (local.get $v5) (local.get $slash)))
                       (v128.and (v128.and (v128.and (i8x16.eq (local.get $v4) (local.get $pct)) (i8x16.eq (local.get $v5) (local.get $two))) (i8x16.eq (v128.or (local.get $v6) (local.get $sp)) (local.get $e))) (i8x16.eq (local.get $v7) (local.get $slash)))))))))))))))
+        ;; lanes at end or past it (the `/` and zeros the caller put there) are not the prefix's
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 16))
+          (then (local.set $bad (i32.and (local.get $bad)
+            (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $pos))) (i32.const 1))))))
         (if (local.get $bad)
           (then (return (i32.add (local.get $pos) (i32.ctz (local.get $bad))))))
         (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
@@ -349,33 +359,27 @@
   (func (export "quotedEnd") (param $pos i32) (param $end i32) (result i32)
     (local $backslashes i64) (local $quotes i64) (local $bad i64)
     (local $escaped i64) (local $carry i64) (local $codes i64) (local $valid i64)
-    (local $stop i64) (local $earlier i32) (local $at i32) (local $k i32) (local $v v128)
+    (local $stop i64) (local $earlier i32) (local $at i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $backslash v128) (local $quote v128) (local $space v128) (local $tab v128) (local $del v128)
+    (local.set $backslash (i8x16.splat (i32.const 0x5c)))
+    (local.set $quote (i8x16.splat (i32.const 0x22)))
+    (local.set $space (i8x16.splat (i32.const 0x20)))
+    (local.set $tab (i8x16.splat (i32.const 0x09)))
+    (local.set $del (i8x16.splat (i32.const 0x7f)))
     (local.set $valid (i64.const -1))
     (loop $block
       (if (i32.ge_u (local.get $pos) (local.get $end)) (then (return (i32.const 0))))
-      (local.set $backslashes (i64.const 0))
-      (local.set $quotes (i64.const 0))
-      (local.set $bad (i64.const 0))
-      (local.set $k (i32.const 0))
-      (loop $lanes
-        (local.set $at (i32.add (local.get $pos) (i32.shl (local.get $k) (i32.const 4))))
-        (local.set $v (v128.load (local.get $at)))
-        (local.set $backslashes (i64.or (local.get $backslashes) (i64.shl
-          (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5c)))))
-          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
-        (local.set $quotes (i64.or (local.get $quotes) (i64.shl
-          (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x22)))))
-          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
-        ;; controls but HTAB, and DEL
-        (local.set $bad (i64.or (local.get $bad) (i64.shl
-          (i64.extend_i32_u (i8x16.bitmask (v128.or
-            (v128.and
-              (i8x16.lt_u (local.get $v) (i8x16.splat (i32.const 0x20)))
-              (i8x16.ne (local.get $v) (i8x16.splat (i32.const 0x09))))
-            (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x7f))))))
-          (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 4))))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br_if $lanes (i32.lt_u (local.get $k) (i32.const 4))))
+      ;; The four blocks of the chunk, each into three 16-bit masks (written
+      ;; out: a loop over them costs more than its body).
+      (local.set $v0 (v128.load (local.get $pos)))
+      (local.set $v1 (v128.load offset=16 (local.get $pos)))
+      (local.set $v2 (v128.load offset=32 (local.get $pos)))
+      (local.set $v3 (v128.load offset=48 (local.get $pos)))
+      (local.set $backslashes (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $backslash)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $backslash)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $backslash)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $backslash)))) (i64.const 48)))))
+      (local.set $quotes (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $quote)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $quote)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $quote)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $quote)))) (i64.const 48)))))
+      ;; controls but HTAB, and DEL
+      (local.set $bad (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.and (i8x16.lt_u (local.get $v0) (local.get $space)) (i8x16.ne (local.get $v0) (local.get $tab))) (i8x16.eq (local.get $v0) (local.get $del))))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.and (i8x16.lt_u (local.get $v1) (local.get $space)) (i8x16.ne (local.get $v1) (local.get $tab))) (i8x16.eq (local.get $v1) (local.get $del))))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.and (i8x16.lt_u (local.get $v2) (local.get $space)) (i8x16.ne (local.get $v2) (local.get $tab))) (i8x16.eq (local.get $v2) (local.get $del))))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.and (i8x16.lt_u (local.get $v3) (local.get $space)) (i8x16.ne (local.get $v3) (local.get $tab))) (i8x16.eq (local.get $v3) (local.get $del))))) (i64.const 48)))))
       ;; Lanes past `end` are not text: a backslash or quote there is not one.
       (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 64))
         (then
