@@ -88,8 +88,8 @@ const BY = 2
 const HOST = 4
 const PROTO = 8
 
+/** Whether value[start, end), as long as `lower`, is `lower` in any case. */
 function nameIs (value: string, start: number, end: number, lower: string): boolean {
-  if (end - start !== lower.length) return false
   for (let k = 0; k < lower.length; k++) {
     // `| 0x20` lowercases ASCII letters and maps nothing else onto one.
     if ((value.charCodeAt(start + k) | 0x20) !== lower.charCodeAt(k)) return false
@@ -98,11 +98,13 @@ function nameIs (value: string, start: number, end: number, lower: string): bool
 }
 
 function registeredParameter (value: string, start: number, end: number): number {
-  if (nameIs(value, start, end, 'for')) return FOR
-  if (nameIs(value, start, end, 'by')) return BY
-  if (nameIs(value, start, end, 'host')) return HOST
-  if (nameIs(value, start, end, 'proto')) return PROTO
-  return 0
+  switch (end - start) {
+    case 3: return nameIs(value, start, end, 'for') ? FOR : 0
+    case 2: return nameIs(value, start, end, 'by') ? BY : 0
+    case 4: return nameIs(value, start, end, 'host') ? HOST : 0
+    case 5: return nameIs(value, start, end, 'proto') ? PROTO : 0
+    default: return 0
+  }
 }
 
 /** Whether the last quoted-string `valueEnd` read had a backslash escape. */
@@ -175,28 +177,60 @@ function note (k: number, start: number, forStart: number, forEnd: number): void
 // them is valid (empty elements are allowed), so the walk skips it natively.
 const SEPARATORS = charClass(/[ \t,]/)
 
-// Extension names longer than this are told apart by a native hash of their
-// lowercase form: lowercasing a 16 KB name and hashing it for a Set would
-// cost tens of microseconds. The current element's long names by hash, as
-// start/end pairs, for the comparison an equal hash still needs.
-const LONG_NAME = 64
-const longNames = new Map<number, number[]>()
+// The current element's extension names, for the duplicate check: an
+// open-addressing table keyed by a seeded hash of the lowercased name (no
+// string is made, and a 16 KB name is hashed natively), holding where each
+// name is. A new element takes a new stamp, so nothing is ever cleared.
+let nameStamps = new Float64Array(16)
+let nameSpans = new Int32Array(32)
+let nameCount = 0
+let stamp = 1 // the arrays start at 0: never a live stamp
 
-/** Whether value[start, end), a long extension name, repeats one of the
- *  current element's (in any case); notes it otherwise. */
-function repeatsLongName (value: string, start: number, end: number): boolean {
-  const hash = foldHash(value, start, end)
-  const earlier = longNames.get(hash)
-  if (earlier === undefined) {
-    longNames.set(hash, [start, end])
-    return false
+/** Starts the next element's table. */
+function newElement (): void {
+  stamp++
+  nameCount = 0
+}
+
+/** Whether value[a, a + length) and value[b, b + length) are equal but for case. */
+function sameName (value: string, a: number, b: number, length: number): boolean {
+  if (length > 64) return value.slice(a, a + length).toLowerCase() === value.slice(b, b + length).toLowerCase()
+  for (let k = 0; k < length; k++) if (lowered(value.charCodeAt(a + k)) !== lowered(value.charCodeAt(b + k))) return false
+  return true
+}
+
+function lowered (c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c
+}
+
+/** Whether value[start, end), an extension name, repeats one of the current
+ *  element's (in any case); notes it otherwise. */
+function repeatsName (value: string, start: number, end: number): boolean {
+  let mask = nameStamps.length - 1
+  let k = foldHash(value, start, end) & mask
+  while (nameStamps[k] === stamp) {
+    const at = nameSpans[2 * k]
+    if (nameSpans[2 * k + 1] - at === end - start && sameName(value, at, start, end - start)) return true
+    k = (k + 1) & mask
   }
-  // The same hash: the same name, or (rarely) a collision.
-  const name = value.slice(start, end).toLowerCase()
-  for (let k = 0; k < earlier.length; k += 2) {
-    if (value.slice(earlier[k], earlier[k + 1]).toLowerCase() === name) return true
+  nameStamps[k] = stamp
+  nameSpans[2 * k] = start
+  nameSpans[2 * k + 1] = end
+  if (++nameCount * 2 > mask) { // keep the table at most half full
+    const stamps = nameStamps
+    const spans = nameSpans
+    nameStamps = new Float64Array(stamps.length * 2)
+    nameSpans = new Int32Array(spans.length * 2)
+    mask = nameStamps.length - 1
+    for (let j = 0; j < stamps.length; j++) {
+      if (stamps[j] !== stamp) continue
+      let slot = foldHash(value, spans[2 * j], spans[2 * j + 1]) & mask
+      while (nameStamps[slot] === stamp) slot = (slot + 1) & mask
+      nameStamps[slot] = stamp
+      nameSpans[2 * slot] = spans[2 * j]
+      nameSpans[2 * slot + 1] = spans[2 * j + 1]
+    }
   }
-  earlier.push(start, end)
   return false
 }
 
@@ -217,9 +251,6 @@ export function scanForwarded (value: string, all = false): number {
   let count = 0
   cut = false
   let anyPair = false
-  // Lowercased extension names of the current element, for the duplicate
-  // check; made on the first extension parameter, so most headers need none.
-  let extensions: Set<string> | undefined
   let i = skipOWS(value, 0, length)
 
   for (;;) {
@@ -229,8 +260,7 @@ export function scanForwarded (value: string, all = false): number {
     if (i < length && value.charCodeAt(i) !== COMMA) {
       anyPair = true
       let seen = 0
-      extensions?.clear()
-      if (longNames.size > 0) longNames.clear()
+      if (nameCount > 0) newElement()
 
       for (;;) {
         // forwarded-pair = token "=" value
@@ -241,14 +271,7 @@ export function scanForwarded (value: string, all = false): number {
 
         const parameter = registeredParameter(value, nameStart, i)
         if (parameter === 0) {
-          if (i - nameStart > LONG_NAME) {
-            if (repeatsLongName(value, nameStart, i)) return -1
-          } else {
-            const name = value.slice(nameStart, i).toLowerCase()
-            if (extensions === undefined) extensions = new Set()
-            else if (extensions.has(name)) return -1
-            extensions.add(name)
-          }
+          if (repeatsName(value, nameStart, i)) return -1
         } else if ((seen & parameter) !== 0) {
           return -1
         }

@@ -38,8 +38,8 @@ export interface CharClass {
 }
 
 // Memory layout: the nibble-to-bit row at 0, then 16 rows per class, then
-// the shuffle table of unescape, then the text, then room for an unescaped
-// copy of it. A scan reads whole blocks (16 bytes, 64 for quoted strings),
+// the shuffle table of unescape, then the loaded text, then scratch room (a
+// prefix or a quoted value copied alone, an unescaped copy). A scan reads whole blocks (16 bytes, 64 for quoted strings),
 // so there is a block of slack on each side of the text.
 const POW2 = 0
 const MAX_CLASSES = 16
@@ -116,18 +116,34 @@ function reserve (size: number): void {
   }
 }
 
+/** The last string found to have a character above U+00FF. */
+let wide: string | null = null
+
 /** Whether `text` can be copied into the memory: WebAssembly is there, and
  *  the string has no character above U+00FF. A one-byte string answers the
- *  test at once: the expression cannot match one. */
+ *  test at once (the expression cannot match one); a two-byte string is
+ *  searched, so the last one is remembered: a parser that scans it many
+ *  times would otherwise search it each time. */
 function copyable (text: string): boolean {
-  return native !== null && !WIDE.test(text)
+  if (native === null || text === wide) return false
+  if (!WIDE.test(text)) return true
+  wide = text
+  return false
+}
+
+/** Where `size` bytes of scratch may go: after the loaded text, which stays
+ *  loaded (and intact). */
+function scratch (size: number): number {
+  const at = TEXT + (loaded === null ? 0 : loaded.length) + SLACK
+  reserve(at + size + SLACK)
+  return at
 }
 
 /** Copies `text` into the memory unless it is there; false when it cannot go there. */
 function load (text: string): boolean {
   if (text === loaded) return true
   if (!copyable(text)) return false
-  reserve(TEXT + 2 * (text.length + SLACK))
+  reserve(TEXT + text.length + SLACK)
   ;(bytes as unknown as Latin1Buffer).latin1Write(text, TEXT)
   loaded = text
   return true
@@ -179,25 +195,27 @@ export function checkPrefix (path: CharClass, text: string, start: number, end: 
   // and zeros after that: the scan's lookahead past the end then reads a
   // segment boundary. (Copying the slice costs less than copyWithin.)
   const length = end - start
-  const out = TEXT + text.length + SLACK
-  reserve(out + length + SLACK)
-  ;(bytes as unknown as Latin1Buffer).latin1Write(text.slice(start, end), out)
-  bytes[out + length] = 0x2f
-  bytes.fill(0, out + length + 1, out + length + 17)
-  return native!.prefixEnd(out, out + length, path.rows) === out + length
+  const at = scratch(length + SLACK)
+  ;(bytes as unknown as Latin1Buffer).latin1Write(text.slice(start, end), at)
+  bytes[at + length] = 0x2f
+  bytes.fill(0, at + length + 1, at + length + 17)
+  return native!.prefixEnd(at, at + length, path.rows) === at + length
 }
 
 // A seed per process, so that colliding names cannot be prepared in advance.
 const SEED = (Math.random() * 0x100000000) | 0
 
+// Texts longer than this are hashed natively.
+const LONG_HASH = 64
+
 /**
- * A 32-bit hash of text[start, end) with ASCII letters lowercased: names
- * equal but for case hash alike. For telling long names apart without
- * lowercasing and hashing them in JavaScript; equal hashes still need a
- * comparison.
+ * A 32-bit hash of text[start, end) with ASCII letters lowercased, seeded
+ * per process: names equal but for case hash alike (two texts of one length
+ * are always hashed the same way), and colliding names cannot be prepared in
+ * advance. Equal hashes still need a comparison.
  */
 export function foldHash (text: string, start: number, end: number): number {
-  if (load(text)) return native!.foldHash(TEXT + start, TEXT + end, SEED)
+  if (end - start > LONG_HASH && load(text)) return native!.foldHash(TEXT + start, TEXT + end, SEED)
   let h = SEED ^ (end - start)
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i)
@@ -212,10 +230,14 @@ const LONG_QUOTED = 64
 /** The content of a valid quoted-string, text[start, end) between its
  *  quotes, without its escaping backslashes. */
 export function unescapeQuoted (text: string, start: number, end: number): string {
-  if (end - start > LONG_QUOTED && load(text)) {
-    const out = TEXT + text.length + SLACK
-    const outEnd = native!.unescape(TEXT + start, TEXT + end, out, SHUFFLES)
-    return (bytes as unknown as Latin1Buffer).latin1Slice(out, outEnd)
+  if (end - start > LONG_QUOTED && copyable(text)) {
+    // A copy of the value alone, and the result after it: the header stays
+    // loaded, and a walk that unescapes many values copies each once.
+    const length = end - start
+    const at = scratch(2 * length + SLACK)
+    ;(bytes as unknown as Latin1Buffer).latin1Write(text.slice(start, end), at)
+    const out = at + length + SLACK
+    return (bytes as unknown as Latin1Buffer).latin1Slice(out, native!.unescape(at, at + length, out, SHUFFLES))
   }
   let out = ''
   let from = start

@@ -430,24 +430,38 @@ t.test('long extension names: a repeat in any case is caught, distinct names are
   }
 })
 
-t.test('long extension names whose hashes collide are still told apart', async (t) => {
+t.test('extension names whose hashes collide are still told apart', async (t) => {
   // The hash is seeded per process: find two names that collide in this one
-  // (a 32-bit hash: expected after about 77,000 names).
-  const name = (k: number): string => `n${String(k).padStart(70, '0')}`
-  const byHash = new Map<number, number>()
-  let pair: [number, number] | undefined
-  for (let k = 0; k < 2_000_000 && pair === undefined; k++) {
-    const text = name(k)
-    const hash = foldHash(text, 0, text.length)
-    const other = byHash.get(hash)
-    if (other === undefined) byHash.set(hash, k)
-    else pair = [other, k]
+  // (a 32-bit hash: expected after about 77,000 names). Names up to 64
+  // characters are hashed in JavaScript, longer ones natively.
+  for (const width of [20, 70]) {
+    const name = (k: number): string => `n${String(k).padStart(width, '0')}`
+    const byHash = new Map<number, number>()
+    let pair: [number, number] | undefined
+    for (let k = 0; k < 2_000_000 && pair === undefined; k++) {
+      const text = name(k)
+      const hash = foldHash(text, 0, text.length)
+      const other = byHash.get(hash)
+      if (other === undefined) byHash.set(hash, k)
+      else pair = [other, k]
+    }
+    if (pair === undefined) throw new Error('no collision among 2,000,000 names')
+    const [a, b] = pair.map(name)
+    t.equal(scanForwarded(`for=1.2.3.4;${a}=1;${b}=2`) >= 0, true, `${width + 1} characters: two names, one hash, not a repeat`)
+    t.equal(scanForwarded(`for=1.2.3.4;${a}=1;${b}=2;${b.toUpperCase()}=3`), -1, 'a repeat after the collision is caught')
+    t.equal(scanForwarded(`for=1.2.3.4;${a}=1;${b}=2;${a}=3`), -1)
   }
-  if (pair === undefined) throw new Error('no collision among 2,000,000 names')
-  const [a, b] = pair.map(name)
-  t.equal(scanForwarded(`for=1.2.3.4;${a}=1;${b}=2`) >= 0, true, 'two names, one hash: not a repeat')
-  t.equal(scanForwarded(`for=1.2.3.4;${a}=1;${b}=2;${b.toUpperCase()}=3`), -1, 'a repeat after the collision is caught')
-  t.equal(scanForwarded(`for=1.2.3.4;${a}=1;${b}=2;${a}=3`), -1)
+})
+
+t.test('many extension names in one element: the table grows, repeats are still caught', async (t) => {
+  const names = Array.from({ length: 500 }, (_, k) => `e${k}`)
+  const header = `for=1.2.3.4;${names.map((n) => `${n}=1`).join(';')}`
+  t.equal(scanForwarded(header) >= 0, true)
+  for (const k of [0, 17, 255, 499]) {
+    t.equal(scanForwarded(`${header};E${k}=2`), -1, `e${k} again`)
+    t.equal(scanForwarded(`${header}, for=5.6.7.8;e${k}=2`) >= 0, true, `e${k} in the next element`)
+  }
+  t.equal(scanForwarded('for=1.2.3.4;^a=1;~a=2;_a=3;-a=4') >= 0, true, 'characters that differ in bit 5 only are not letters')
 })
 
 t.test('for the walk, only the elements right of the last one without for are noted', async (t) => {

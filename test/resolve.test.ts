@@ -156,3 +156,21 @@ t.test('Forwarded: the trust function is asked about the client unless it is the
     t.same(calls, expected, value)
   }
 })
+
+t.test('scratch copies (prefix, unescaping) never overwrite the header the scans hold', async (t) => {
+  // The native scans keep the last header they copied; the prefix check and
+  // the unescaping copy their own text beside it. request.ips, read later,
+  // scans the chain again from that copy.
+  const config = normalizeOptions({ trustedProxies: '10.0.0.0/8', headers: { prefix: 'x-forwarded-prefix' } })
+  const run = ' '.repeat(2000)
+  const chain = `198.51.100.9,${run}10.0.0.3,${run}10.0.0.2`
+  for (const prefix of ['/' + 'a'.repeat(100), '/' + 'b'.repeat(3000)]) {
+    const r = resolve(config, '10.0.0.1', { 'x-forwarded-for': chain, 'x-forwarded-prefix': prefix })
+    t.same([r?.ip, r?.prefix, r?.ips], ['198.51.100.9', prefix, ['10.0.0.1', '10.0.0.2', '10.0.0.3', '198.51.100.9']], `prefix of ${prefix.length}`)
+  }
+  const forwarded = normalizeOptions({ trustedProxies: '10.0.0.0/8', forwarded: true })
+  const escaped = '\\_'.repeat(200)
+  const header = `for=198.51.100.9,${run}for="_${escaped}",${run}for=10.0.0.2`
+  const r = resolve(forwarded, '10.0.0.1', { forwarded: header })
+  t.same([r?.ip, r?.ips], ['10.0.0.2', ['10.0.0.1', '10.0.0.2']], 'an escaped name ends the walk; the header is intact')
+})

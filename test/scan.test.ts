@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import fc from 'fast-check'
-import { charClass, foldHash, instantiate, nativeScans, percentEnd, quotedEnd, runEnd, runStart, unescapeQuoted, type CharClass } from '../lib/scan'
+import { charClass, checkPrefix, foldHash, forgetText, instantiate, nativeScans, percentEnd, quotedEnd, runEnd, runStart, unescapeQuoted, type CharClass } from '../lib/scan'
 import { SEED, scaled, title } from './properties/support'
 
 // The classes the parsers define, spelled as they spell them.
@@ -246,6 +246,31 @@ t.test('a text longer than the memory grows it', async (t) => {
   t.equal(runStart(CLASSES['spaces and tabs'], text, 0, 200_001), 1)
   t.equal(quotedEnd(text, 0), 200_003)
   t.equal(runEnd(CLASSES['spaces and tabs'], 'a  b', 1, 4), 3, 'and a short one after it')
+})
+
+t.test('scratch copies leave the loaded text intact', async (t) => {
+  const ows = CLASSES['spaces and tabs']
+  const path = charClass(/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]/)
+  forgetText()
+  const first = '/' + 'y'.repeat(80)
+  t.equal(checkPrefix(path, first, 0, first.length), true, 'with nothing loaded')
+  for (const n of [70, 100, 3000]) {
+    const text = 'a,' + ' '.repeat(4000) + 'b'
+    t.equal(runEnd(ows, text, 2, text.length), 4002)
+    const prefix = '/' + 'z'.repeat(n)
+    t.equal(checkPrefix(path, prefix, 0, prefix.length), true)
+    t.equal(runEnd(ows, text, 2, text.length), 4002, `after a prefix of ${n + 1}`)
+    const quoted = '\\q'.repeat(n)
+    t.equal(unescapeQuoted(quoted, 0, quoted.length), 'q'.repeat(n))
+    t.equal(runEnd(ows, text, 2, text.length), 4002, `after unescaping ${2 * n}`)
+  }
+})
+
+t.test('a string above U+00FF is searched for once, not at every scan', async (t) => {
+  const ows = CLASSES['spaces and tabs']
+  const text = ' '.repeat(100) + 'x\u0100'
+  for (let k = 0; k < 3; k++) t.equal(runEnd(ows, text, 0, text.length), 100)
+  t.equal(checkPrefix(charClass(/[a-z/]/), text, 0, text.length), null)
 })
 
 t.test('an empty range is answered without a scan', async (t) => {
