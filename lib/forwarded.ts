@@ -39,10 +39,11 @@
  *   malformed wherever they appear.
  *
  * It never throws. `scanForwarded` checks the whole header in one
- * left-to-right pass and only notes where each element starts (plus a
- * lowercased name per extension parameter, for the duplicate check);
- * `elementAt` then reads just the elements the walk reaches. A header of
- * 16,000 empty elements thus makes no objects at all.
+ * left-to-right pass and only notes, per element, where the values of its
+ * registered parameters are (extension names are told apart in a table of
+ * positions, for the duplicate check); `forAt` and `elementAt` then read
+ * just the values the walk reaches. A header of 16,000 empty elements, or
+ * of 2,000 extension parameters, thus makes no objects at all.
  */
 
 import { skipOWS } from './headers'
@@ -148,29 +149,44 @@ function valueEnd (value: string, i: number, length: number): number {
   return end === i ? -1 : end // `for=`, `for= x`, `for=[::1]`
 }
 
-// What the last `scanForwarded` noted, per element: where it starts, and
-// where its `for` value starts and ends (quotes included; start -1 when it
-// has none, end negated when the value has escapes). The walk then reads the
-// `for` of each element it reaches without parsing the element again.
-let starts: Int32Array = new Int32Array(64)
-let forStarts: Int32Array = new Int32Array(64)
-let forEnds: Int32Array = new Int32Array(64)
+// What the last `scanForwarded` noted, per element, in one table of NOTE
+// numbers each: where the value of each registered parameter starts and
+// ends (quotes included; start -1 when the element has none, end negated
+// when the value has escapes). The walk reads the `for` of each element it
+// reaches, and the client's element, without parsing anything again.
+const NOTE = 8
+const FOR_AT = 0
+const BY_AT = 2
+const HOST_AT = 4
+const PROTO_AT = 6
+let notes = new Int32Array(64 * NOTE)
 
-function grow (table: Int32Array): Int32Array {
-  const grown = new Int32Array(table.length * 2)
-  grown.set(table)
-  return grown
-}
+/** The spans of the element being scanned, noted when it ends (plain
+ *  variables: cheaper per element than a typed array to fill and copy). */
+let forStart = -1
+let forEnd = -1
+let byStart = -1
+let byEnd = -1
+let hostStart = -1
+let hostEnd = -1
+let protoStart = -1
+let protoEnd = -1
 
-function note (k: number, start: number, forStart: number, forEnd: number): void {
-  if (k === starts.length) {
-    starts = grow(starts)
-    forStarts = grow(forStarts)
-    forEnds = grow(forEnds)
+function note (k: number): void {
+  const at = k * NOTE
+  if (at + NOTE > notes.length) {
+    const grown = new Int32Array(notes.length * 2)
+    grown.set(notes)
+    notes = grown
   }
-  starts[k] = start
-  forStarts[k] = forStart
-  forEnds[k] = forEnd
+  notes[at + FOR_AT] = forStart
+  notes[at + FOR_AT + 1] = forEnd
+  notes[at + BY_AT] = byStart
+  notes[at + BY_AT + 1] = byEnd
+  notes[at + HOST_AT] = hostStart
+  notes[at + HOST_AT + 1] = hostEnd
+  notes[at + PROTO_AT] = protoStart
+  notes[at + PROTO_AT + 1] = protoEnd
 }
 
 // Commas and the spaces or tabs around them: between elements, any run of
@@ -238,7 +254,7 @@ function repeatsName (value: string, start: number, end: number): boolean {
  * Checks a whole `Forwarded` header value (several header lines arrive joined
  * with ', '): returns -1 when it is malformed (any syntax error, or a
  * parameter given twice in one element). Otherwise it notes elements for
- * `forAt` and `elementStart` and returns how many it noted:
+ * `forAt` and `elementAt` and returns how many it noted:
  *
  * - with `all`, every element, left to right;
  * - without, only what a walk from the right can reach: the elements after
@@ -254,9 +270,7 @@ export function scanForwarded (value: string, all = false): number {
   let i = skipOWS(value, 0, length)
 
   for (;;) {
-    const start = i
-    let forStart = -1
-    let forEnd = -1
+    forStart = byStart = hostStart = protoStart = -1
     if (i < length && value.charCodeAt(i) !== COMMA) {
       anyPair = true
       let seen = 0
@@ -279,16 +293,26 @@ export function scanForwarded (value: string, all = false): number {
         const valueStart = i + 1
         i = valueEnd(value, valueStart, length)
         if (i < 0) return -1
+        const valueEnds = escaped ? -i : i
         if (parameter === FOR) {
           forStart = valueStart
-          forEnd = escaped ? -i : i
+          forEnd = valueEnds
+        } else if (parameter === BY) {
+          byStart = valueStart
+          byEnd = valueEnds
+        } else if (parameter === HOST) {
+          hostStart = valueStart
+          hostEnd = valueEnds
+        } else if (parameter === PROTO) {
+          protoStart = valueStart
+          protoEnd = valueEnds
         }
         if (i === length || value.charCodeAt(i) !== SEMICOLON) break
         i++
       }
     }
     if (all || forStart >= 0) {
-      note(count++, start, forStart, forEnd)
+      note(count++)
     } else { // the walk ends at this element: nothing left of it matters
       count = 0
       cut = true
@@ -319,50 +343,44 @@ export function walkWasCut (): boolean {
   return cut
 }
 
-/** Where the k-th element noted by the last `scanForwarded` starts. */
-export function elementStart (k: number): number {
-  return starts[k]
-}
-
 /** A copy of what the last `scanForwarded` noted about its first `count`
  *  elements, for a caller that runs other code (which may scan another
  *  header) between reading them. */
-export interface ForwardedNotes { starts: Int32Array, forStarts: Int32Array, forEnds: Int32Array }
+export type ForwardedNotes = Int32Array
 
 export function copyNotes (count: number): ForwardedNotes {
-  return { starts: starts.slice(0, count), forStarts: forStarts.slice(0, count), forEnds: forEnds.slice(0, count) }
+  return notes.slice(0, count * NOTE)
 }
 
-/** The `for` value of the k-th element the last `scanForwarded` of `value`
- *  noted for the walk (each has one), unquoted and unescaped. */
-export function forAt (value: string, k: number, notes?: ForwardedNotes): string {
-  const start = notes === undefined ? forStarts[k] : notes.forStarts[k]
-  const end = notes === undefined ? forEnds[k] : notes.forEnds[k]
+/** A parameter's value from its noted span: unquoted and unescaped; undefined when absent. */
+function valueAt (value: string, table: Int32Array, at: number): string | undefined {
+  const start = table[at]
+  if (start < 0) return undefined
+  const end = table[at + 1]
   if (end < 0) return unescape(value, start + 1, -end - 1)
   return value.charCodeAt(start) === DQUOTE ? value.slice(start + 1, end - 1) : value.slice(start, end)
 }
 
-/** The element at `start` of a header `scanForwarded` accepted: its
+/** The `for` value of the k-th element the last `scanForwarded` of `value`
+ *  noted for the walk (each has one), unquoted and unescaped. */
+export function forAt (value: string, k: number, copy?: ForwardedNotes): string {
+  return valueAt(value, copy ?? notes, k * NOTE + FOR_AT) as string
+}
+
+/** The k-th element the last `scanForwarded` of `value` noted: its
  *  registered parameters, unquoted and unescaped. */
-export function elementAt (value: string, start: number): ForwardedElement {
+export function elementAt (value: string, k: number, copy?: ForwardedNotes): ForwardedElement {
+  const table = copy ?? notes
+  const at = k * NOTE
   const element: ForwardedElement = {}
-  const length = value.length
-  let i = start
-  while (i < length && value.charCodeAt(i) !== COMMA && value.charCodeAt(i) !== SP && value.charCodeAt(i) !== HTAB) {
-    const nameStart = i
-    i = value.indexOf('=', i) // the header was checked: a token and `=` come next
-    const parameter = registeredParameter(value, nameStart, i)
-    const end = valueEnd(value, ++i, length)
-    if (parameter !== 0) {
-      const quoted = value.charCodeAt(i) === DQUOTE
-      const text = escaped ? unescape(value, i + 1, end - 1) : quoted ? value.slice(i + 1, end - 1) : value.slice(i, end)
-      if (parameter === FOR) element.for = text
-      else if (parameter === BY) element.by = text
-      else if (parameter === HOST) element.host = text
-      else element.proto = text
-    }
-    i = end < length && value.charCodeAt(end) === SEMICOLON ? end + 1 : end
-  }
+  const forValue = valueAt(value, table, at + FOR_AT)
+  if (forValue !== undefined) element.for = forValue
+  const by = valueAt(value, table, at + BY_AT)
+  if (by !== undefined) element.by = by
+  const host = valueAt(value, table, at + HOST_AT)
+  if (host !== undefined) element.host = host
+  const proto = valueAt(value, table, at + PROTO_AT)
+  if (proto !== undefined) element.proto = proto
   return element
 }
 
@@ -375,6 +393,6 @@ export function parseForwarded (value: string): ForwardedElement[] | null {
   const count = scanForwarded(value, true)
   if (count < 0) return null
   const elements: ForwardedElement[] = []
-  for (let k = 0; k < count; k++) elements.push(elementAt(value, starts[k]))
+  for (let k = 0; k < count; k++) elements.push(elementAt(value, k))
   return elements
 }

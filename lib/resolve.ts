@@ -3,7 +3,7 @@
 
 import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
 import { headerText, hostnameOf, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, requestHost, span, type HeaderValue } from './headers'
-import { copyNotes, elementAt, elementStart, forAt, scanForwarded, walkWasCut, type ForwardedElement } from './forwarded'
+import { copyNotes, elementAt, forAt, scanForwarded, walkWasCut, type ForwardedElement } from './forwarded'
 import { forgetText } from './scan'
 import type { Config } from './options'
 import type { TrustMatcher } from './trust'
@@ -281,7 +281,7 @@ function readForwarded (config: Config, result: Resolution, header: HeaderValue)
     i--
   }
   if (client < 0) return null
-  return elementAt(value, notes === undefined ? elementStart(client) : notes.starts[client])
+  return elementAt(value, client, notes)
 }
 
 /** The rightmost element of a forwarded list header, left in `span`; false when absent. */

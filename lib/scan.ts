@@ -139,10 +139,16 @@ function scratch (size: number): number {
   return at
 }
 
-/** Copies `text` into the memory unless it is there; false when it cannot go there. */
+// Texts shorter than this stay with the expressions and loops: copying one
+// costs more than reading it (a Forwarded header with a 16-character host
+// would otherwise be copied on every request).
+const SHORT_TEXT = 256
+
+/** Copies `text` into the memory unless it is there; false when it cannot
+ *  or need not go there. */
 function load (text: string): boolean {
   if (text === loaded) return true
-  if (!copyable(text)) return false
+  if (text.length < SHORT_TEXT || !copyable(text)) return false
   reserve(TEXT + text.length + SLACK)
   ;(bytes as unknown as Latin1Buffer).latin1Write(text, TEXT)
   loaded = text
