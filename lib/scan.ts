@@ -3,7 +3,9 @@
 // host name, a 16 KB quoted string) is handed here. The scans run in
 // WebAssembly, sixteen bytes at a time (lib/scan.wat), over a copy of the
 // string: about 0.1 ns per character, where V8's regular expressions take
-// 0.5–1.2 ns and a JavaScript loop more.
+// 0.5–1.2 ns and a JavaScript loop more. Texts under 256 characters (all a
+// proxy writes) stay with the expressions and loops, which cost less than
+// the copy.
 //
 // Each character class is defined once, as a one-character regular
 // expression. The WebAssembly bitmap is built from it, and the sticky
@@ -39,8 +41,9 @@ export interface CharClass {
 
 // Memory layout: the nibble-to-bit row at 0, then 16 rows per class, then
 // the shuffle table of unescape, then the loaded text, then scratch room (a
-// prefix or a quoted value copied alone, an unescaped copy). A scan reads whole blocks (16 bytes, 64 for quoted strings),
-// so there is a block of slack on each side of the text.
+// prefix or a quoted value copied alone, an unescaped copy). A scan reads
+// whole blocks (16 bytes, 64 for quoted strings), so there is SLACK on each
+// side of the text and of each scratch copy.
 const POW2 = 0
 const MAX_CLASSES = 16
 const SHUFFLES = 16 + 16 * MAX_CLASSES
