@@ -195,9 +195,11 @@ const SEPARATORS = charClass(/[ \t,]/)
 
 // The current element's extension names, for the duplicate check: an
 // open-addressing table keyed by a seeded hash of the lowercased name (no
-// string is made, and a 16 KB name is hashed natively), holding where each
-// name is. A new element takes a new stamp, so nothing is ever cleared.
+// string is made, and a 16 KB name is hashed natively), holding each name's
+// hash and where it is. A new element takes a new stamp, so nothing is ever
+// cleared.
 let nameStamps = new Float64Array(16)
+let nameHashes = new Int32Array(16)
 let nameSpans = new Int32Array(32)
 let nameCount = 0
 let stamp = 1 // the arrays start at 0: never a live stamp
@@ -222,27 +224,36 @@ function lowered (c: number): number {
 /** Whether value[start, end), an extension name, repeats one of the current
  *  element's (in any case); notes it otherwise. */
 function repeatsName (value: string, start: number, end: number): boolean {
+  const hash = foldHash(value, start, end)
   let mask = nameStamps.length - 1
-  let k = foldHash(value, start, end) & mask
+  let k = hash & mask
+  // Names are compared only when their hashes agree: a cluster of other
+  // names costs one number comparison each.
   while (nameStamps[k] === stamp) {
-    const at = nameSpans[2 * k]
-    if (nameSpans[2 * k + 1] - at === end - start && sameName(value, at, start, end - start)) return true
+    if (nameHashes[k] === hash) {
+      const at = nameSpans[2 * k]
+      if (nameSpans[2 * k + 1] - at === end - start && sameName(value, at, start, end - start)) return true
+    }
     k = (k + 1) & mask
   }
   nameStamps[k] = stamp
+  nameHashes[k] = hash
   nameSpans[2 * k] = start
   nameSpans[2 * k + 1] = end
   if (++nameCount * 2 > mask) { // keep the table at most half full
     const stamps = nameStamps
+    const hashes = nameHashes
     const spans = nameSpans
     nameStamps = new Float64Array(stamps.length * 2)
+    nameHashes = new Int32Array(hashes.length * 2)
     nameSpans = new Int32Array(spans.length * 2)
     mask = nameStamps.length - 1
     for (let j = 0; j < stamps.length; j++) {
       if (stamps[j] !== stamp) continue
-      let slot = foldHash(value, spans[2 * j], spans[2 * j + 1]) & mask
+      let slot = hashes[j] & mask
       while (nameStamps[slot] === stamp) slot = (slot + 1) & mask
       nameStamps[slot] = stamp
+      nameHashes[slot] = hashes[j]
       nameSpans[2 * slot] = spans[2 * j]
       nameSpans[2 * slot + 1] = spans[2 * j + 1]
     }

@@ -240,10 +240,15 @@
   ;; A hash of [pos, end) with ASCII letters lowercased, started from `seed`:
   ;; names that differ only in case hash alike. Four 32-bit lanes take 16
   ;; bytes per step (multiply, then fold the high bits down); the lanes of a
-  ;; last, partial block past `end` are zeroed first.
+  ;; last, partial block past `end` are zeroed first. The seed is secret per
+  ;; process, and nothing cancels out of it, so colliding names cannot be
+  ;; made without knowing it.
   (func (export "foldHash") (param $pos i32) (param $end i32) (param $seed i32) (result i32)
     (local $acc v128) (local $v v128) (local $k v128) (local $h i32) (local $n i32)
-    (local.set $acc (i32x4.splat (local.get $seed)))
+    ;; Each lane starts from its own value, so that lanes holding the same
+    ;; bytes do not end equal (and cancel in the mix below).
+    (local.set $acc (v128.xor (i32x4.splat (local.get $seed))
+      (v128.const i32x4 0x243f6a88 0x85a308d3 0x13198a2e 0x03707344)))
     (local.set $k (i32x4.splat (i32.const 0x9e3779b1)))
     (local.set $n (i32.sub (local.get $end) (local.get $pos)))
     (block $done
@@ -260,11 +265,17 @@
         (local.set $acc (v128.xor (local.get $acc) (i32x4.shr_u (local.get $acc) (i32.const 15))))
         (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
         (br $block)))
-    (local.set $h (i32.xor (i32x4.extract_lane 0 (local.get $acc)) (local.get $n)))
-    (local.set $h (i32.mul (i32.xor (local.get $h) (i32x4.extract_lane 1 (local.get $acc))) (i32.const 0x85ebca6b)))
-    (local.set $h (i32.mul (i32.xor (local.get $h) (i32x4.extract_lane 2 (local.get $acc))) (i32.const 0xc2b2ae35)))
-    (local.set $h (i32.mul (i32.xor (local.get $h) (i32x4.extract_lane 3 (local.get $acc))) (i32.const 0x9e3779b1)))
-    (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 16))))
+    ;; The lanes in turn, each mixed in before the next: no two can cancel.
+    (local.set $h (i32.xor (local.get $seed) (local.get $n)))
+    (local.set $h (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 0 (local.get $acc)))))
+    (local.set $h (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 1 (local.get $acc)))))
+    (local.set $h (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 2 (local.get $acc)))))
+    (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 3 (local.get $acc)))))
+
+  ;; A multiply and a fold of the high bits down (murmur3's finalizer steps).
+  (func $mix (param $h i32) (result i32)
+    (local.set $h (i32.mul (local.get $h) (i32.const 0x85ebca6b)))
+    (i32.xor (local.get $h) (i32.shr_u (local.get $h) (i32.const 15))))
 
   ;; The content of a quoted-string that quotedEnd accepted, [pos, end),
   ;; unescaped into memory at `out`; returns where it ends there. Escaping
