@@ -173,8 +173,8 @@ export function runEnd (cls: CharClass, text: string, i: number, end: number): n
 export function runStart (cls: CharClass, text: string, start: number, end: number): number {
   if (end <= start) return end
   if (load(text)) return native!.runStart(TEXT + start, TEXT + end, cls.rows, cls.high) - TEXT
-  // Backwards there is no sticky expression; this path only serves strings
-  // no HTTP parser makes, and runtimes without WebAssembly.
+  // Backwards there is no sticky expression: a loop, for texts under 256
+  // characters, strings no HTTP parser makes, and runtimes without WebAssembly.
   while (end > start && cls.member.test(text.charAt(end - 1))) end--
   return end
 }
