@@ -47,7 +47,7 @@
  */
 
 import { skipOWS } from './headers'
-import { charClass, foldHash, quotedEnd, runEnd, unescapeQuoted as unescape } from './scan'
+import { charClass, foldHash, lowered, quotedEnd, runEnd, unescapeQuoted as unescape } from './scan'
 
 export interface ForwardedElement {
   for?: string
@@ -215,10 +215,6 @@ function sameName (value: string, a: number, b: number, length: number): boolean
   if (length > 64) return value.slice(a, a + length).toLowerCase() === value.slice(b, b + length).toLowerCase()
   for (let k = 0; k < length; k++) if (lowered(value.charCodeAt(a + k)) !== lowered(value.charCodeAt(b + k))) return false
   return true
-}
-
-function lowered (c: number): number {
-  return c >= 65 && c <= 90 ? c + 32 : c
 }
 
 /** Whether value[start, end), an extension name, repeats one of the current

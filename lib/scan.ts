@@ -226,11 +226,13 @@ const LONG_HASH = 64
 export function foldHash (text: string, start: number, end: number): number {
   if (end - start > LONG_HASH && load(text)) return native!.foldHash(TEXT + start, TEXT + end, SEED)
   let h = SEED ^ (end - start)
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i)
-    h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x9e3779b1)
-  }
+  for (let i = start; i < end; i++) h = Math.imul(h ^ lowered(text.charCodeAt(i)), 0x9e3779b1)
   return h ^ (h >>> 16)
+}
+
+/** A character code with ASCII letters lowercased (and nothing else moved). */
+export function lowered (c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c
 }
 
 // Shorter quoted-strings are unescaped by concatenation.
