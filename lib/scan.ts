@@ -242,12 +242,16 @@ const LONG_QUOTED = 64
  *  quotes, without its escaping backslashes. */
 export function unescapeQuoted (text: string, start: number, end: number): string {
   if (end - start > LONG_QUOTED && copyable(text)) {
-    // A copy of the value alone, and the result after it: the header stays
-    // loaded, and a walk that unescapes many values copies each once.
+    // Read from the loaded header when it is there (it is, after a scan of
+    // it); else from a copy of the value alone, so that the header stays
+    // loaded. The result goes to scratch room after both.
     const length = end - start
-    const at = scratch(2 * length + SLACK)
-    ;(bytes as unknown as Latin1Buffer).latin1Write(text.slice(start, end), at)
-    const out = at + length + SLACK
+    let at = TEXT + start
+    if (text !== loaded) {
+      at = scratch(2 * length + SLACK)
+      ;(bytes as unknown as Latin1Buffer).latin1Write(text.slice(start, end), at)
+    }
+    const out = text === loaded ? scratch(length) : at + length + SLACK
     return (bytes as unknown as Latin1Buffer).latin1Slice(out, native!.unescape(at, at + length, out, SHUFFLES))
   }
   let out = ''

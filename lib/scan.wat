@@ -372,34 +372,27 @@
     (local $escaped i64) (local $carry i64) (local $codes i64) (local $valid i64)
     (local $stop i64) (local $earlier i32) (local $at i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
-    (local $backslash v128) (local $quote v128) (local $space v128) (local $tab v128) (local $del v128)
+    (local $backslash v128) (local $quote v128) (local $control v128) (local $tab v128) (local $del v128)
     (local.set $backslash (i8x16.splat (i32.const 0x5c)))
     (local.set $quote (i8x16.splat (i32.const 0x22)))
-    (local.set $space (i8x16.splat (i32.const 0x20)))
+    (local.set $control (i8x16.splat (i32.const 0x1f)))
     (local.set $tab (i8x16.splat (i32.const 0x09)))
     (local.set $del (i8x16.splat (i32.const 0x7f)))
     (local.set $valid (i64.const -1))
     (loop $block
       (if (i32.ge_u (local.get $pos) (local.get $end)) (then (return (i32.const 0))))
-      ;; The four blocks of the chunk, each into three 16-bit masks (written
-      ;; out: a loop over them costs more than its body).
       (local.set $v0 (v128.load (local.get $pos)))
       (local.set $v1 (v128.load offset=16 (local.get $pos)))
       (local.set $v2 (v128.load offset=32 (local.get $pos)))
       (local.set $v3 (v128.load offset=48 (local.get $pos)))
       (local.set $backslashes (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $backslash)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $backslash)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $backslash)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $backslash)))) (i64.const 48)))))
-      (local.set $quotes (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $quote)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $quote)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $quote)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $quote)))) (i64.const 48)))))
-      ;; controls but HTAB, and DEL
-      (local.set $bad (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.and (i8x16.lt_u (local.get $v0) (local.get $space)) (i8x16.ne (local.get $v0) (local.get $tab))) (i8x16.eq (local.get $v0) (local.get $del))))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.and (i8x16.lt_u (local.get $v1) (local.get $space)) (i8x16.ne (local.get $v1) (local.get $tab))) (i8x16.eq (local.get $v1) (local.get $del))))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.and (i8x16.lt_u (local.get $v2) (local.get $space)) (i8x16.ne (local.get $v2) (local.get $tab))) (i8x16.eq (local.get $v2) (local.get $del))))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.and (i8x16.lt_u (local.get $v3) (local.get $space)) (i8x16.ne (local.get $v3) (local.get $tab))) (i8x16.eq (local.get $v3) (local.get $del))))) (i64.const 48)))))
       ;; Lanes past `end` are not text: a backslash or quote there is not one.
       (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 64))
         (then
           (local.set $valid (i64.sub
             (i64.shl (i64.const 1) (i64.extend_i32_u (i32.sub (local.get $end) (local.get $pos))))
             (i64.const 1)))
-          (local.set $backslashes (i64.and (local.get $backslashes) (local.get $valid)))
-          (local.set $quotes (i64.and (local.get $quotes) (local.get $valid)))
-          (local.set $bad (i64.and (local.get $bad) (local.get $valid)))))
+          (local.set $backslashes (i64.and (local.get $backslashes) (local.get $valid)))))
       ;; Escaped bytes: each backslash that is not itself escaped escapes the
       ;; next byte. `carry` says the first byte of this block is escaped.
       (local.set $codes (i64.and (local.get $backslashes) (i64.xor (local.get $carry) (i64.const -1))))
@@ -410,18 +403,36 @@
         (i64.const 0xaaaaaaaaaaaaaaaa)))
       (local.set $escaped (i64.xor (local.get $codes) (i64.or (local.get $backslashes) (local.get $carry))))
       (local.set $carry (i64.shr_u (i64.and (local.get $codes) (local.get $backslashes)) (i64.const 63)))
-      ;; The first unescaped quote ends the string, unless a bad byte comes first.
-      (local.set $stop (i64.and (local.get $quotes) (i64.xor (local.get $escaped) (i64.const -1))))
-      (if (i64.ne (i64.or (local.get $stop) (local.get $bad)) (i64.const 0))
+      ;; Most chunks of a long string hold no quote and no control byte (but
+      ;; HTAB) or DEL: one test of the four blocks together says so. The
+      ;; others, and a last partial chunk, are read into masks.
+      (if (i32.or (i64.ne (local.get $valid) (i64.const -1)) (v128.any_true (v128.or
+            (v128.or
+              (v128.or (i8x16.eq (local.get $v0) (local.get $quote)) (i8x16.eq (local.get $v1) (local.get $quote)))
+              (v128.or (i8x16.eq (local.get $v2) (local.get $quote)) (i8x16.eq (local.get $v3) (local.get $quote))))
+            (v128.or
+              (v128.or
+                (v128.or (i8x16.eq (i8x16.min_u (local.get $v0) (local.get $control)) (local.get $v0)) (i8x16.eq (i8x16.min_u (local.get $v1) (local.get $control)) (local.get $v1)))
+                (v128.or (i8x16.eq (i8x16.min_u (local.get $v2) (local.get $control)) (local.get $v2)) (i8x16.eq (i8x16.min_u (local.get $v3) (local.get $control)) (local.get $v3))))
+              (v128.or
+                (v128.or (i8x16.eq (local.get $v0) (local.get $del)) (i8x16.eq (local.get $v1) (local.get $del)))
+                (v128.or (i8x16.eq (local.get $v2) (local.get $del)) (i8x16.eq (local.get $v3) (local.get $del))))))))
         (then
-          (if (i64.lt_u (i64.ctz (local.get $bad)) (i64.ctz (local.get $stop)))
-            (then (return (i32.const 0))))
-          (local.set $at (i32.add (local.get $pos) (i32.add (i32.wrap_i64 (i64.ctz (local.get $stop))) (i32.const 1))))
-          ;; Was there a backslash before the quote, in this block or an earlier one?
-          (if (i32.or (local.get $earlier) (i64.ne (i64.const 0) (i64.and (local.get $backslashes)
-                (i64.sub (i64.and (local.get $stop) (i64.sub (i64.const 0) (local.get $stop))) (i64.const 1)))))
-            (then (return (i32.sub (i32.const 0) (local.get $at)))))
-          (return (local.get $at))))
+          (local.set $quotes (i64.and (local.get $valid) (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $quote)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $quote)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $quote)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $quote)))) (i64.const 48))))))
+          ;; controls but HTAB (bytes up to 0x1f), and DEL
+          (local.set $bad (i64.and (local.get $valid) (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v0) (local.get $control)) (local.get $v0)) (i8x16.eq (local.get $v0) (local.get $tab))) (i8x16.eq (local.get $v0) (local.get $del))))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v1) (local.get $control)) (local.get $v1)) (i8x16.eq (local.get $v1) (local.get $tab))) (i8x16.eq (local.get $v1) (local.get $del))))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v2) (local.get $control)) (local.get $v2)) (i8x16.eq (local.get $v2) (local.get $tab))) (i8x16.eq (local.get $v2) (local.get $del))))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v3) (local.get $control)) (local.get $v3)) (i8x16.eq (local.get $v3) (local.get $tab))) (i8x16.eq (local.get $v3) (local.get $del))))) (i64.const 48))))))
+          ;; The first unescaped quote ends the string, unless a bad byte comes first.
+          (local.set $stop (i64.and (local.get $quotes) (i64.xor (local.get $escaped) (i64.const -1))))
+          (if (i64.ne (i64.or (local.get $stop) (local.get $bad)) (i64.const 0))
+            (then
+              (if (i64.lt_u (i64.ctz (local.get $bad)) (i64.ctz (local.get $stop)))
+                (then (return (i32.const 0))))
+              (local.set $at (i32.add (local.get $pos) (i32.add (i32.wrap_i64 (i64.ctz (local.get $stop))) (i32.const 1))))
+              ;; Was there a backslash before the quote, in this block or an earlier one?
+              (if (i32.or (local.get $earlier) (i64.ne (i64.const 0) (i64.and (local.get $backslashes)
+                    (i64.sub (i64.and (local.get $stop) (i64.sub (i64.const 0) (local.get $stop))) (i64.const 1)))))
+                (then (return (i32.sub (i32.const 0) (local.get $at)))))
+              (return (local.get $at))))))
       (local.set $earlier (i32.or (local.get $earlier) (i64.ne (local.get $backslashes) (i64.const 0))))
       (local.set $pos (i32.add (local.get $pos) (i32.const 64)))
       (br $block))

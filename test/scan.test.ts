@@ -245,6 +245,27 @@ t.test('quoted strings: escapes, block edges, what ends them', async (t) => {
   for (const [text, expected] of cases) t.equal(quotedEnd(text, 0), expected, JSON.stringify(text))
 })
 
+t.test('quotedEnd: what ends a string after clean 64-byte chunks, at every offset', async (t) => {
+  // Chunks with no quote and no control byte are passed over on one test of
+  // all four blocks; the byte that stops the string must be found in any
+  // lane of any of them, after plain text or after escapes, and a tab (which
+  // the quick test counts as a control) must not stop it.
+  let checked = 0
+  for (const body of ['a', '\\a', '\\\\']) {
+    for (const stop of ['"', '\x00', '\x01', '\x1f', '\x7f', '\t', '\\"']) {
+      for (let n = 0; n < 200; n++) {
+        const text = body.repeat(n).slice(0, n) + stop + 'b"'
+        const got = quotedEnd(text, 0)
+        if (got !== modelQuoted(text, 0)) t.fail(`${JSON.stringify(text)}: ${got}, not ${modelQuoted(text, 0)}`)
+        checked++
+      }
+    }
+  }
+  t.equal(checked, 3 * 7 * 200)
+  t.equal(quotedEnd('a'.repeat(150) + '\t"', 0), 152, 'a tab is text')
+  t.equal(quotedEnd('\\a'.repeat(75) + '\x7f"', 0), 0, 'DEL after escapes')
+})
+
 t.test('foldHash: equal but for case hashes alike, natively and in the fallback', async (t) => {
   const tchars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
   const seen = new Map<number, string>()
