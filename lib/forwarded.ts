@@ -41,13 +41,13 @@
  * It never throws. `scanForwarded` checks the whole header in one
  * left-to-right pass and only notes, per element, where the values of its
  * registered parameters are (extension names are told apart in a table of
- * positions, for the duplicate check); `forAt` and `elementAt` then read
+ * positions, for the duplicate check); `valueIn` and `elementAt` then read
  * just the values the walk reaches. A header of 16,000 empty elements, or
  * of 2,000 extension parameters, thus makes no objects at all.
  */
 
 import { skipOWS } from './headers'
-import { charClass, foldHash, lowered, quotedEnd, runEnd, unescapeQuoted as unescape } from './scan'
+import { charClass, foldHash, lowered, quotedEnd, runEnd, SHORT_TEXT, unescapeQuoted as unescape } from './scan'
 
 export interface ForwardedElement {
   for?: string
@@ -111,16 +111,19 @@ function registeredParameter (value: string, start: number, end: number): number
 /** Whether the last quoted-string `valueEnd` read had a backslash escape. */
 let escaped = false
 
-// Runs longer than this are handed to the native scans (lib/scan.ts): a
-// hostile 16 KB value then costs a SIMD scan; proxies write short values.
+// In a long header, runs longer than this are handed to the native scans
+// (lib/scan.ts): a hostile 16 KB value then costs a SIMD scan. A header
+// shorter than SHORT_TEXT (all a proxy writes) is read by the loops alone:
+// there the native scans would fall back to a sticky expression, which costs
+// more than the loop for a run as short as a host name or a quoted IPv6.
 const SHORT_RUN = 16
 const TOKEN_RUN = charClass(/[!#$%&'*+\-.^_`|~0-9A-Za-z]/)
 
 /** The end of the token that starts at value[i] (i itself when there is none). */
 function tokenEnd (value: string, i: number, length: number): number {
-  const short = i + SHORT_RUN < length ? i + SHORT_RUN : length
+  const short = length < SHORT_TEXT || i + SHORT_RUN >= length ? length : i + SHORT_RUN
   while (i < short && isTchar(value.charCodeAt(i))) i++
-  return i === short ? runEnd(TOKEN_RUN, value, i, length) : i
+  return i === short && short < length ? runEnd(TOKEN_RUN, value, i, length) : i
 }
 
 /** The end of the value (a token or a quoted-string) that starts at
@@ -128,7 +131,8 @@ function tokenEnd (value: string, i: number, length: number): number {
 function valueEnd (value: string, i: number, length: number): number {
   escaped = false
   if (i < length && value.charCodeAt(i) === DQUOTE) {
-    const short = i + SHORT_RUN
+    // past `length` in a short header: the loop finds the end or its absence
+    const short = length < SHORT_TEXT ? length + 1 : i + SHORT_RUN
     for (i++; i < short; i++) {
       if (i === length) return -1 // unterminated
       let c = value.charCodeAt(i)
@@ -155,10 +159,10 @@ function valueEnd (value: string, i: number, length: number): number {
 // when the value has escapes). The walk reads the `for` of each element it
 // reaches, and the client's element, without parsing anything again.
 const NOTE = 8
-const FOR_AT = 0
+export const FOR_AT = 0
 const BY_AT = 2
-const HOST_AT = 4
-const PROTO_AT = 6
+export const HOST_AT = 4
+export const PROTO_AT = 6
 let notes = new Int32Array(64 * NOTE)
 
 /** The spans of the element being scanned, noted when it ends (plain
@@ -261,7 +265,7 @@ function repeatsName (value: string, start: number, end: number): boolean {
  * Checks a whole `Forwarded` header value (several header lines arrive joined
  * with ', '): returns -1 when it is malformed (any syntax error, or a
  * parameter given twice in one element). Otherwise it notes elements for
- * `forAt` and `elementAt` and returns how many it noted:
+ * `valueIn` and `elementAt` and returns how many it noted:
  *
  * - with `all`, every element, left to right;
  * - without, only what a walk from the right can reach: the elements after
@@ -359,19 +363,44 @@ export function copyNotes (count: number): ForwardedNotes {
   return notes.slice(0, count * NOTE)
 }
 
-/** A parameter's value from its noted span: unquoted and unescaped; undefined when absent. */
-function valueAt (value: string, table: Int32Array, at: number): string | undefined {
+/** Where the last `valueIn` found a value: text[start, end), unquoted and
+ *  unescaped. `text` is the header itself, unless the value had escapes:
+ *  then it is the value alone, unescaped. */
+export const parameter = { text: '', start: 0, end: 0 }
+
+/** Leaves in `parameter` where the value noted at `at` of `table` is; false when absent. */
+function spanAt (value: string, table: Int32Array, at: number): boolean {
   const start = table[at]
-  if (start < 0) return undefined
+  if (start < 0) return false
   const end = table[at + 1]
-  if (end < 0) return unescape(value, start + 1, -end - 1)
-  return value.charCodeAt(start) === DQUOTE ? value.slice(start + 1, end - 1) : value.slice(start, end)
+  if (end < 0) {
+    const text = unescape(value, start + 1, -end - 1)
+    parameter.text = text
+    parameter.start = 0
+    parameter.end = text.length
+  } else {
+    const quoted = value.charCodeAt(start) === DQUOTE ? 1 : 0
+    parameter.text = value
+    parameter.start = start + quoted
+    parameter.end = end - quoted
+  }
+  return true
 }
 
-/** The `for` value of the k-th element the last `scanForwarded` of `value`
- *  noted for the walk (each has one), unquoted and unescaped. */
-export function forAt (value: string, k: number, copy?: ForwardedNotes): string {
-  return valueAt(value, copy ?? notes, k * NOTE + FOR_AT) as string
+/**
+ * Where the value of a registered parameter (FOR_AT, HOST_AT, PROTO_AT) of
+ * the k-th element the last `scanForwarded` of `value` noted is: left in
+ * `parameter`, in place unless it had escapes, so that the walk makes no
+ * string for a proxy's address. False when the element has none.
+ */
+export function valueIn (value: string, k: number, at: number, copy?: ForwardedNotes): boolean {
+  return spanAt(value, copy ?? notes, k * NOTE + at)
+}
+
+/** A parameter's value from its noted span, as a string; undefined when absent. */
+function valueAt (value: string, table: Int32Array, at: number): string | undefined {
+  if (!spanAt(value, table, at)) return undefined
+  return parameter.text === value ? value.slice(parameter.start, parameter.end) : parameter.text
 }
 
 /** The k-th element the last `scanForwarded` of `value` noted: its

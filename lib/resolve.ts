@@ -3,7 +3,7 @@
 
 import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
 import { headerText, hostnameOf, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, requestHost, span, type HeaderValue } from './headers'
-import { copyNotes, elementAt, forAt, scanForwarded, walkWasCut, type ForwardedElement } from './forwarded'
+import { copyNotes, FOR_AT, HOST_AT, parameter, PROTO_AT, scanForwarded, valueIn, walkWasCut } from './forwarded'
 import { forgetText } from './scan'
 import type { Config } from './options'
 import type { TrustMatcher } from './trust'
@@ -29,6 +29,8 @@ export class Resolution {
   walked = 0
   /** The address chain header those addresses were read from, right to left. */
   chain: string | null = null
+  /** Or the Forwarded header whose elements they are, right to left. */
+  forwarded: string | null = null
   readonly peer: string
   private list: string[] | null = null
 
@@ -42,13 +44,10 @@ export class Resolution {
   get ips (): string[] {
     if (this.list === null) {
       if (this.chain !== null) this.list = chainAddresses(this.peer, this.chain, this.walked)
+      else if (this.forwarded !== null) this.list = forwardedAddresses(this.peer, this.forwarded, this.walked)
       else this.list = this.walked === 0 ? [this.peer] : [this.peer, this.ip] // clientIpHeader
     }
     return this.list
-  }
-
-  set ips (list: string[]) {
-    this.list = list
   }
 }
 
@@ -63,6 +62,19 @@ function chainAddresses (peer: string, chain: string, count: number): string[] {
     }
     list.push(canonical(chain, endpoint.start, endpoint.end))
     end = span.comma
+  }
+  return list
+}
+
+/** The peer and the `count` rightmost `for` addresses of a Forwarded header
+ *  (all of them walked, so all addresses), canonical. */
+function forwardedAddresses (peer: string, value: string, count: number): string[] {
+  const list = [peer]
+  const noted = scanForwarded(value)
+  for (let k = 0; k < count; k++) {
+    valueIn(value, noted - 1 - k, FOR_AT)
+    classifyNode(parameter.text, parameter.start, parameter.end)
+    list.push(canonical(parameter.text, endpoint.start, endpoint.end))
   }
   return list
 }
@@ -224,64 +236,86 @@ function isHiddenName (text: string, start: number, end: number): boolean {
   return (end - start === 7 && text.slice(start, end).toLowerCase() === 'unknown') || isObfuscated(text, start, end)
 }
 
-function classifyNode (text: string): number {
-  if (text.charCodeAt(0) === 91) return scanEndpoint(text, 0, text.length, true) ? ADDRESS : MALFORMED
+/** The first `:` in text[start, end), or -1. (A value is searched alone: a
+ *  search in the whole header would read past it, on every element.) */
+function colonIn (text: string, start: number, end: number): number {
+  if (end - start > 32) {
+    const at = text.slice(start, end).indexOf(':')
+    return at < 0 ? -1 : start + at
+  }
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === 58) return i
+  return -1
+}
+
+/** What the `for` value text[start, end) names. */
+function classifyNode (text: string, start: number, end: number): number {
+  if (start < end && text.charCodeAt(start) === 91) return scanEndpoint(text, start, end, true) ? ADDRESS : MALFORMED
   // Outside brackets only IPv4 (or a name) with one optional port: IPv6 must be bracketed.
-  const colon = text.indexOf(':')
-  if (colon >= 0 && text.indexOf(':', colon + 1) >= 0) return MALFORMED
-  if (scanEndpoint(text, 0, text.length, true)) return ADDRESS
-  const nameEnd = colon < 0 ? text.length : colon
-  if (!isHiddenName(text, 0, nameEnd)) return MALFORMED
+  const colon = colonIn(text, start, end)
+  if (colon >= 0 && colonIn(text, colon + 1, end) >= 0) return MALFORMED
+  if (scanEndpoint(text, start, end, true)) return ADDRESS
+  const nameEnd = colon < 0 ? end : colon
+  if (!isHiddenName(text, start, nameEnd)) return MALFORMED
   // The port of a hidden node must still be a port: digits or an obfuscated name.
-  if (colon < 0 || scanPort(text, colon + 1, text.length) > 0) return HIDDEN
-  if (isObfuscated(text, colon + 1, text.length)) return HIDDEN
+  if (colon < 0 || scanPort(text, colon + 1, end) > 0) return HIDDEN
+  if (isObfuscated(text, colon + 1, end)) return HIDDEN
   return MALFORMED
 }
 
 /**
- * Walks RFC 7239 elements from the right over their `for=` values. Returns the
- * element that names the client (null when the client is the peer itself).
+ * Walks RFC 7239 elements from the right over their `for=` values, then
+ * reads the host and protocol of the element that names the client. As in
+ * the address chain, the values are read where they are in the header, and
+ * only the client's address is made into a string.
  */
-function readForwarded (config: Config, result: Resolution, header: HeaderValue): ForwardedElement | null {
+function readForwarded (config: Config, result: Resolution, header: HeaderValue): void {
   const value = headerText(header)
-  if (value === undefined) return null
+  if (value === undefined) return
   const count = scanForwarded(value)
   if (count < 0) {
     markInvalid(result, 'forwarded', value)
-    return null
+    return
   }
-  // Only the `for` values the walk reaches are read, and only the client's
-  // element whole. A user's trust function runs in between (and may scan
+  // Only the `for` values the walk reaches are read, and then the client's
+  // host and proto. A user's trust function runs in between (and may scan
   // another header), so with one the walk reads from its own copy of the notes.
   const cut = walkWasCut()
   const notes = config.trustFunction === null ? undefined : copyNotes(count)
-  const ips = [result.peer]
-  result.ips = ips
+  result.forwarded = value
   let client = -1
+  let address: string | null = null
   let trustedCount = 1
-  let i = count - 1
-  while (i >= 0) { // every element noted for the walk has a `for`
-    const node = forAt(value, i, notes)
-    const kind = classifyNode(node)
-    if (kind === HIDDEN) break
-    if (kind === MALFORMED) {
-      markInvalid(result, 'forwarded', node)
+  for (let i = count - 1; i >= 0; i--) { // every element noted for the walk has a `for`
+    valueIn(value, i, FOR_AT, notes)
+    const text = parameter.text
+    const kind = classifyNode(text, parameter.start, parameter.end)
+    if (kind !== ADDRESS) {
+      if (kind === MALFORMED) markInvalid(result, 'forwarded', text.slice(parameter.start, parameter.end))
       break
     }
-    const address = canonical(node, endpoint.start, endpoint.end)
-    ips.push(address)
-    result.ip = address
     result.walked++
     client = i
     // The header's leftmost element is the client without asking; an element
     // that ends the walk further left does not spare the question.
-    if ((i === 0 && !cut) || trustedCount >= config.hops) break
-    if (!trusts(config, address, count - i)) break
+    if ((i === 0 && !cut) || trustedCount >= config.hops) {
+      address = canonical(text, endpoint.start, endpoint.end)
+      break
+    }
+    address = clientAt(config, text, endpoint.start, endpoint.end, count - i)
+    if (address !== null) break
     trustedCount++
-    i--
   }
-  if (client < 0) return null
-  return elementAt(value, client, notes)
+  if (client < 0) return
+  if (address === null) {
+    // The walk ended left of the last address it took (at a hidden or
+    // malformed `for`, or at an element without one): that is the client.
+    valueIn(value, client, FOR_AT, notes)
+    classifyNode(parameter.text, parameter.start, parameter.end)
+    address = canonical(parameter.text, endpoint.start, endpoint.end)
+  }
+  result.ip = address
+  if (valueIn(value, client, HOST_AT, notes)) readHost(result, 'forwarded', parameter.text, parameter.start, parameter.end)
+  if (valueIn(value, client, PROTO_AT, notes)) readProto(result, 'forwarded', parameter.text, parameter.start, parameter.end)
 }
 
 /** The rightmost element of a forwarded list header, left in `span`; false when absent. */
@@ -312,12 +346,7 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
   // Host and protocol: in X-Forwarded-* mode the rightmost value, which the
   // nearest trusted proxy wrote; in Forwarded mode the client's own element.
   if (config.forwarded) {
-    const element = readForwarded(config, result, headers.forwarded)
-    if (element !== null) {
-      const host = element.host
-      if (host !== undefined && !rememberedHost(result, host)) readHost(result, 'forwarded', host, 0, host.length)
-      if (element.proto !== undefined) readProto(result, 'forwarded', element.proto, 0, element.proto.length)
-    }
+    readForwarded(config, result, headers.forwarded)
   } else {
     // The usual values first: the last host again, a bare `https` or `http`.
     let value = config.hostHeader === null ? undefined : headerText(headers[config.hostHeader])

@@ -144,8 +144,9 @@ function scratch (size: number): number {
 
 // Texts shorter than this stay with the expressions and loops: copying one
 // costs more than reading it (a Forwarded header with a 16-character host
-// would otherwise be copied on every request).
-const SHORT_TEXT = 256
+// would otherwise be copied on every request). A parser whose own loop is
+// cheaper than a sticky expression reads such texts whole (SHORT_TEXT).
+export const SHORT_TEXT = 256
 
 /** Copies `text` into the memory unless it is there; false when it cannot
  *  or need not go there. */

@@ -2,7 +2,7 @@ import { deepStrictEqual } from 'node:assert'
 import t from 'tap'
 import fc from 'fast-check'
 import parse from 'forwarded-parse'
-import { elementAt, forAt, parseForwarded, scanForwarded } from '../lib/forwarded'
+import { elementAt, FOR_AT, parameter, parseForwarded, scanForwarded, valueIn } from '../lib/forwarded'
 import type { ForwardedElement } from '../lib/forwarded'
 import { foldHash } from '../lib/scan'
 import { modelParseForwarded } from './properties/support'
@@ -468,7 +468,8 @@ t.test('for the walk, only the elements right of the last one without for are no
   const noted = (value: string): unknown => {
     const count = scanForwarded(value)
     if (count < 0) return null
-    return Array.from({ length: count }, (_, k) => [forAt(value, k), elementAt(value, k)])
+    const forAt = (k: number): string | null => valueIn(value, k, FOR_AT) ? parameter.text.slice(parameter.start, parameter.end) : null
+    return Array.from({ length: count }, (_, k) => [forAt(k), elementAt(value, k)])
   }
   t.same(noted('for=a,, ,for=b;proto=https , for="[::1]"'), [['b', { for: 'b', proto: 'https' }], ['[::1]', { for: '[::1]' }]])
   t.same(noted('for=a, by=x, for=b'), [['b', { for: 'b' }]], 'an element without for ends the walk')
