@@ -63,10 +63,12 @@ const DEFAULT_HEADERS: Record<typeof HEADER_KEYS[number], string | false> = {
   prefix: false
 }
 
-function headerName (option: string, value: unknown): string {
+/** A header option's name, lowercased. `false` (no such header) is the
+ *  caller's to handle: `clientIpHeader` has no `false`, only absence. */
+function headerName (option: string, value: unknown, orFalse = true): string {
   if (typeof value !== 'string' || !TOKEN.test(value)) {
     const shown = typeof value === 'string' ? `'${value}'` : String(value)
-    throw new ProxyFixError(codes.INVALID_HEADER_NAME, `${option} must be a header name (an HTTP token) or false, got ${shown}`)
+    throw new ProxyFixError(codes.INVALID_HEADER_NAME, `${option} must be a header name (an HTTP token)${orFalse ? ' or false' : ''}, got ${shown}`)
   }
   return value.toLowerCase()
 }
@@ -118,16 +120,17 @@ export function normalizeOptions (options: unknown): Config {
     names[key] = value === false ? null : headerName(`headers.${key}`, value)
   }
 
-  const forwarded = options.forwarded ?? false
+  // Only an absent option takes its default: `null` is a mistake, as for hops.
+  const forwarded = options.forwarded === undefined ? false : options.forwarded
   if (typeof forwarded !== 'boolean') {
     throw new ProxyFixError(codes.INVALID_FORWARDED, `forwarded must be true or false, got ${String(forwarded)}`)
   }
-  const clientIpHeader = options.clientIpHeader === undefined ? null : headerName('clientIpHeader', options.clientIpHeader)
+  const clientIpHeader = options.clientIpHeader === undefined ? null : headerName('clientIpHeader', options.clientIpHeader, false)
   if (forwarded && clientIpHeader !== null) {
     throw new ProxyFixError(codes.CONFLICTING_OPTIONS, 'forwarded and clientIpHeader both say where the client address is: choose one')
   }
 
-  const onInvalid = options.onInvalid ?? 'ignore'
+  const onInvalid = options.onInvalid === undefined ? 'ignore' : options.onInvalid
   if (onInvalid !== 'ignore' && onInvalid !== 'reject') {
     throw new ProxyFixError(codes.INVALID_ON_INVALID, `onInvalid must be 'ignore' or 'reject', got ${typeof onInvalid === 'string' ? `'${onInvalid}'` : String(onInvalid)}`)
   }

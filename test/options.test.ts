@@ -54,6 +54,12 @@ t.test('onInvalid, forwarded and clientIpHeader', async (t) => {
   t.match(await readyError({ trustedProxies: 'loopback', onInvalid: 'drop' }), { code: 'FST_PROXY_FIX_INVALID_ON_INVALID', message: /'drop'/ })
   t.match(await readyError({ trustedProxies: 'loopback', onInvalid: 1 }), { code: 'FST_PROXY_FIX_INVALID_ON_INVALID' })
   t.match(await readyError({ trustedProxies: 'loopback', forwarded: 'yes' }), { code: 'FST_PROXY_FIX_INVALID_FORWARDED' })
+  // null is not "absent": it fails as it does for hops and the header options
+  t.match(await readyError({ trustedProxies: 'loopback', onInvalid: null }), { code: 'FST_PROXY_FIX_INVALID_ON_INVALID', message: /got null/ })
+  t.match(await readyError({ trustedProxies: 'loopback', forwarded: null }), { code: 'FST_PROXY_FIX_INVALID_FORWARDED', message: /got null/ })
+  t.equal(await readyError({ trustedProxies: 'loopback', onInvalid: undefined, forwarded: undefined }), null, 'undefined is absent')
+  // clientIpHeader has no false: its message does not offer one
+  t.match(await readyError({ trustedProxies: 'loopback', clientIpHeader: false }), { code: 'FST_PROXY_FIX_INVALID_HEADER_NAME', message: /^clientIpHeader must be a header name \(an HTTP token\), got false$/ })
   t.match(await readyError({ trustedProxies: 'loopback', forwarded: true, clientIpHeader: 'x-real-ip' }), { code: 'FST_PROXY_FIX_CONFLICTING_OPTIONS' })
 })
 
