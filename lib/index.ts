@@ -41,10 +41,16 @@ interface ProxyFixRequest {
 /** The 400 for a malformed value from a trusted proxy: Fastify's error body, a short escaped message. */
 // Built with @fastify/sensible's httpErrors, so that it is the same HttpError
 // (statusCode, expose) that apps using sensible already handle.
+//
+// At most 200 characters: the fixed words take 40, the value's excerpt at
+// most 64 and `...`. A header name (an ASCII token) is given whole up to
+// NAME_ROOM characters, and the value's excerpt shrinks to make room for it.
+const MESSAGE_ROOM = 200 - 'Invalid  header from a trusted proxy: ""'.length
+const NAME_ROOM = 120
 function invalidHeaderError (invalid: InvalidValue): Error {
-  const error = httpErrors.badRequest(
-    `Invalid ${excerpt(invalid.header, 40)} header from a trusted proxy: "${excerpt(invalid.value)}"`
-  ) as Error & { code?: string }
+  const header = excerpt(invalid.header, NAME_ROOM)
+  const value = excerpt(invalid.value, Math.min(64, MESSAGE_ROOM - header.length - 3))
+  const error = httpErrors.badRequest(`Invalid ${header} header from a trusted proxy: "${value}"`) as Error & { code?: string }
   error.code = codes.INVALID_HEADER
   return error
 }

@@ -124,6 +124,19 @@ t.test('malformed values: ignored (header treated as absent) or 400', async (t) 
   t.equal((await ask(reject, '10.0.0.1', { forwarded: 'for=bogus, for=192.0.2.1' })).ip, '192.0.2.1', 'only what the walk reaches is judged')
 })
 
+t.test('a quoted Forwarded host may hold an RFC 3986 sub-delimiter, a comma too', async (t) => {
+  const reject = await build({ trustedProxies: ['10.0.0.0/8'], forwarded: true, onInvalid: 'reject' })
+  for (const [header, host, port] of [
+    ['for=192.0.2.1;host="a,b"', 'a,b', null],
+    ['for=192.0.2.1;host="a,b:8443", for=10.0.0.2', 'a,b', 8443],
+    ["for=192.0.2.1;host=\"x!$&'()*+;=y\"", "x!$&'()*+;=y", null],
+    ['for=192.0.2.1;host="a\\,b"', 'a,b', null]
+  ] as Array<[string, string, number | null]>) {
+    const seen = await ask(reject, '10.0.0.1', { forwarded: header })
+    t.same([seen.ip, seen.hostname, seen.port], ['192.0.2.1', host, port], header)
+  }
+})
+
 t.test('untrusted peers: Forwarded is never read nor refused', async (t) => {
   const reject = await build({ trustedProxies: ['10.0.0.0/8'], forwarded: true, onInvalid: 'reject' })
   for (const header of ['for=1.1.1.1;host=evil.example;proto=https', 'for="broken', 'for=garbage']) {

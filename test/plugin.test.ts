@@ -36,6 +36,27 @@ t.test('400 replies: Fastify error body, short escaped message', async (t) => {
   t.notOk(/[^\x20-\x7e]/.test(escaped), 'only printable ASCII')
 })
 
+t.test('400 replies name a long header in full, and stay within 200 characters', async (t) => {
+  // The value's excerpt gives way to the name: a name of up to 120 characters
+  // is named whole; a longer one (it is still a token) is cut.
+  for (const length of [8, 40, 41, 93, 94, 120, 121, 500]) {
+    const name = 'x-' + 'a'.repeat(length - 2)
+    const app = await build({ trustedProxies: 'loopback', onInvalid: 'reject', headers: { proto: name } })
+    for (const value of ['wss', 'w'.repeat(300), '\u00e9'.repeat(100)]) {
+      const message: string = (await ask(app, '127.0.0.1', { [name]: value })).body.message
+      t.ok(message.length <= 200, `${length}: ${message.length} characters`)
+      if (length <= 120) t.ok(message.startsWith(`Invalid ${name} header from a trusted proxy: "`), `${length}: named whole`)
+      else t.ok(message.startsWith(`Invalid ${name.slice(0, 120)}... header`), `${length}: cut at 120`)
+      t.ok(message.includes(value.slice(0, 16)) || value[0] === '\u00e9', `${length}: some of the value is quoted`)
+    }
+    if (length <= 93) {
+      const message: string = (await ask(app, '127.0.0.1', { [name]: 'w'.repeat(300) })).body.message
+      t.ok(message.includes('"' + 'w'.repeat(64) + '..."'), `${length}: 64 characters of the value still fit`)
+    }
+    await app.close()
+  }
+})
+
 t.test('a custom error handler sees the refusal', async (t) => {
   const app = Fastify()
   await app.register(proxyFix, { trustedProxies: 'loopback', onInvalid: 'reject' })
