@@ -77,10 +77,21 @@ function isObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+const OPTION_KEYS = ['trustedProxies', 'hops', 'headers', 'forwarded', 'clientIpHeader', 'onInvalid'] as const
+const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers'] as const
+
 /** Validates the user's options; throws a ProxyFixError with a code naming the problem. */
 export function normalizeOptions (options: unknown): Config {
   if (!isObject(options)) {
     throw new ProxyFixError(codes.OPTIONS, 'options must be an object with at least `trustedProxies`')
+  }
+  // A misspelt option would otherwise be ignored silently, and `hop: 1`
+  // would leave the hop limit off. Fastify's own register options (which it
+  // passes on to the plugin) are let through.
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key) && !(REGISTER_KEYS as readonly string[]).includes(key)) {
+      throw new ProxyFixError(codes.OPTIONS, `${key} is not an option (known: ${OPTION_KEYS.join(', ')})`)
+    }
   }
   const spec = options.trustedProxies
   let matcher: TrustMatcher | null = null

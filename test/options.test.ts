@@ -63,6 +63,13 @@ t.test('onInvalid, forwarded and clientIpHeader', async (t) => {
   t.match(await readyError({ trustedProxies: 'loopback', forwarded: true, clientIpHeader: 'x-real-ip' }), { code: 'FST_PROXY_FIX_CONFLICTING_OPTIONS' })
 })
 
+t.test('an unknown option is refused (a misspelt hops would leave the limit off)', async (t) => {
+  t.match(await readyError({ trustedProxies: 'loopback', hop: 1 }), { code: 'FST_PROXY_FIX_OPTIONS', message: /^hop is not an option \(known: trustedProxies, hops,/ })
+  t.match(await readyError({ trustedProxies: 'loopback', trustProxy: true }), { code: 'FST_PROXY_FIX_OPTIONS', message: /trustProxy is not an option/ })
+  // Fastify's register options reach the plugin too, and are not its business
+  t.equal(await readyError({ trustedProxies: 'loopback', logLevel: 'warn', logSerializers: {}, prefix: '/api' }), null)
+})
+
 t.test("Fastify's own trustProxy, in any form, is refused", async (t) => {
   for (const trustProxy of [true, 1, '127.0.0.1', ['127.0.0.1'], () => true]) {
     t.match(await readyError({ trustedProxies: 'loopback' }, { trustProxy }), { code: 'FST_PROXY_FIX_TRUST_PROXY_CONFLICT', message: /trustProxy/ })
