@@ -92,6 +92,7 @@ const LONG_OTHER = {
   'X-Forwarded-Proto, spaces': { 'x-forwarded-proto': 'http,' + ' '.repeat(KB16 - 10) + 'https' },
   'X-Forwarded-Prefix, escapes': [{ 'x-forwarded-prefix': '/a%41'.repeat(KB16 / 5) }, { 'x-forwarded-prefix': '/b%41'.repeat(KB16 / 5) }],
   'X-Forwarded-Prefix, dot-like segments': [{ 'x-forwarded-prefix': '/.a'.repeat(KB16 / 3) }, { 'x-forwarded-prefix': '/.b'.repeat(KB16 / 3) }],
+  'X-Forwarded-Prefix, dot-like segments of escapes': [{ 'x-forwarded-prefix': '/.%2a'.repeat(KB16 / 5) }, { 'x-forwarded-prefix': '/.%2b'.repeat(KB16 / 5) }],
   'Forwarded, empty elements': { forwarded: ','.repeat(KB16 - 16) + 'for=203.0.113.7' },
   'Forwarded, one long quoted value': { forwarded: `for="${'a'.repeat(KB16 - 6)}"` },
   'Forwarded, one long parameter name': [{ forwarded: `for=203.0.113.7;${'x'.repeat(KB16 - 20)}=1` }, { forwarded: `for=203.0.113.7;${'y'.repeat(KB16 - 20)}=1` }],
@@ -209,6 +210,18 @@ for (const size of [2, 10000]) {
   add(`resolve-${n}`, 'request', `resolve(), ${n} entries`, 'walk + host + proto', () => resolveCase(size, HEADERS, CLIENT), { alloc: true })
   add(`proxyaddr-${n}`, 'request', `proxy-addr all(), ${n} entries`, 'walk only', () => proxyAddrCase(size, HEADERS, CLIENT), { alloc: true })
 }
+// The same request as an RFC 7239 header, under `forwarded: true`: not one of
+// the issue's targets, but what a Forwarded user pays per request.
+const FORWARDED_REQUEST = {
+  forwarded: `for=${CLIENT};host=${HEADERS['x-forwarded-host']};proto=${HEADERS['x-forwarded-proto']}, for=10.1.2.3`
+}
+add('resolve-forwarded', 'request', 'resolve(), Forwarded, 2 entries', 'walk + host + proto', () => {
+  const { normalizeOptions, resolve } = ours()
+  const config = normalizeOptions({ trustedProxies: SMALL, forwarded: true })
+  const result = resolve(config, PEER, FORWARDED_REQUEST)
+  assert.deepStrictEqual([result.ip, result.hostname, result.protocol, result.ips], [CLIENT, 'shop.example.com', 'https', [PEER, '10.1.2.3', CLIENT]])
+  return () => resolve(config, PEER, FORWARDED_REQUEST)
+}, { alloc: true })
 for (const hops of [1, 10, 100]) {
   for (const size of [2, 10000]) {
     const n = size === 2 ? '2' : '10k'
@@ -419,6 +432,8 @@ function report (r) {
     row(`proxy-addr all(), ${n} entries`, fmt(theirs.ns), `allocates ${theirs.allocatedBytes} B/op (address chain only)`)
   }
   row('resolve() 10k vs 2 entries', `${(r['resolve-10k'].ns / r['resolve-2'].ns).toFixed(2)}×`, 'target ≤ 1.5×')
+  const forwarded = r['resolve-forwarded']
+  row('resolve(), the same request in `Forwarded`', fmt(forwarded.ns), `\`forwarded: true\` (not a target); allocates ${forwarded.allocatedBytes} B/op, returns ${forwarded.returnedBytes} B`)
   row('**chain of trusted hops**', '', '')
   for (const hops of [1, 10, 100]) {
     for (const n of ['2', '10k']) {
