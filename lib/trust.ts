@@ -171,8 +171,8 @@ function wordMask (prefix: number, k: number): number {
 function addEntry (entry: string, blocks: Blocks): void {
   const slash = entry.indexOf('/')
   const end = slash < 0 ? entry.length : slash
-  const zone = entry.indexOf('%')
-  if (zone >= 0 && zone < end) throw invalid(entry, 'zone ids are not accepted in the allowlist')
+  // a zone id anywhere (`fe80::1%eth0`, or after the prefix length, `fe80::/10%eth0`)
+  if (entry.includes('%')) throw invalid(entry, 'zone ids are not accepted in the allowlist')
   if (!scanIP(entry, 0, end)) {
     // Not an address, so maybe a name (names have no '/' or '%', and no address is a name).
     const named = NAMED.get(entry.toLowerCase())

@@ -86,6 +86,8 @@ t.test('bad entries are named in the error', async (t) => {
     ['010.0.0.1', /not an IP address/],
     ['foo', /'foo': not an IP address, CIDR block or one of/],
     ['fe80::1%eth0', /zone ids are not accepted/],
+    ['fe80::/10%eth0', /zone ids are not accepted/],
+    ['fe80::1%25eth0/128', /zone ids are not accepted/],
     ['10.0.0.0/8/8', /prefix length/]
   ]
   for (const [entry, message] of bad) {
