@@ -99,46 +99,74 @@
 
   ;; The address of the first `%` in [pos, end) that is not followed by two
   ;; hex digits inside [pos, end), or end if there is none (RFC 3986
-  ;; pct-encoded). Each block is read once, into two 16-bit masks (its `%`
-  ;; and its hex digits); a `%` needs hex digits one and two lanes on, which
-  ;; may be in the next block, so the next block's mask is made first.
+  ;; pct-encoded). 64 bytes at a time: a mask of their `%` and one of their
+  ;; hex digits (and of the next block's, for a `%` in the last two lanes);
+  ;; a `%` needs hex digits one and two lanes on.
   (func (export "percentEnd") (param $pos i32) (param $end i32) (result i32)
-    (local $hex i32) (local $next i32) (local $bad i32) (local $v v128)
-    (local $percent v128) (local $zero v128) (local $ten v128) (local $case v128) (local $a v128) (local $six v128)
+    (local $percents i64) (local $hex i64) (local $next i64) (local $ok i64) (local $bad i64) (local $left i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $percent v128) (local $zero v128) (local $nine v128) (local $case v128) (local $a v128) (local $five v128)
     (local.set $percent (i8x16.splat (i32.const 0x25)))
     (local.set $zero (i8x16.splat (i32.const 0x30)))
-    (local.set $ten (i8x16.splat (i32.const 10)))
+    (local.set $nine (i8x16.splat (i32.const 9)))
     (local.set $case (i8x16.splat (i32.const 0x20)))
     (local.set $a (i8x16.splat (i32.const 0x61)))
-    (local.set $six (i8x16.splat (i32.const 6)))
-    (local.set $hex (call $hexMask (local.get $pos) (local.get $end)))
+    (local.set $five (i8x16.splat (i32.const 5)))
     (block $done
-      (loop $block
-        (br_if $done (i32.ge_u (local.get $pos) (local.get $end)))
-        ;; the next block's hex digits ($hexMask, written out: a call per block costs more)
-        (local.set $next (i32.const 0))
-        (if (i32.lt_s (i32.add (local.get $pos) (i32.const 16)) (local.get $end))
+      (loop $chunk
+        (local.set $left (i32.sub (local.get $end) (local.get $pos)))
+        (br_if $done (i32.le_s (local.get $left) (i32.const 0)))
+        (local.set $v0 (v128.load (local.get $pos)))
+        (local.set $v1 (v128.load offset=16 (local.get $pos)))
+        (local.set $v2 (v128.load offset=32 (local.get $pos)))
+        (local.set $v3 (v128.load offset=48 (local.get $pos)))
+        (local.set $percents (i64.or
+          (i64.or
+            (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $percent))))
+            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $percent)))) (i64.const 16)))
+          (i64.or
+            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $percent)))) (i64.const 32))
+            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $percent)))) (i64.const 48)))))
+        (if (i32.lt_u (local.get $left) (i32.const 64))
+          (then (local.set $percents (i64.and (local.get $percents)
+            (i64.sub (i64.shl (i64.const 1) (i64.extend_i32_u (local.get $left))) (i64.const 1))))))
+        ;; Most chunks of a long host hold no `%`: nothing more to look at.
+        (if (i64.ne (local.get $percents) (i64.const 0))
           (then
-            (local.set $v (v128.load offset=16 (local.get $pos)))
-            (local.set $next (i8x16.bitmask (v128.or
-              (i8x16.lt_u (i8x16.sub (local.get $v) (local.get $zero)) (local.get $ten))
-              (i8x16.lt_u (i8x16.sub (v128.or (local.get $v) (local.get $case)) (local.get $a)) (local.get $six)))))
-            (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 32))
-              (then (local.set $next (i32.and (local.get $next)
-                (i32.sub (i32.shl (i32.const 1) (i32.sub (i32.sub (local.get $end) (local.get $pos)) (i32.const 16))) (i32.const 1))))))))
-        (local.set $hex (i32.or (local.get $hex) (i32.shl (local.get $next) (i32.const 16))))
-        (local.set $bad (i32.and
-          (i8x16.bitmask (i8x16.eq (v128.load (local.get $pos)) (local.get $percent)))
-          (i32.xor (i32.and (i32.shr_u (local.get $hex) (i32.const 1)) (i32.shr_u (local.get $hex) (i32.const 2))) (i32.const -1))))
-        ;; lanes at end or past it are not the text's
-        (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 16))
-          (then (local.set $bad (i32.and (local.get $bad)
-            (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $pos))) (i32.const 1))))))
-        (if (local.get $bad)
-          (then (return (i32.add (local.get $pos) (i32.ctz (local.get $bad))))))
-        (local.set $hex (local.get $next))
-        (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
-        (br $block)))
+            ;; hex digits: c - '0' <= 9, or (c | 0x20) - 'a' <= 5 (unsigned)
+            (local.set $hex (i64.or
+              (i64.or
+                (i64.extend_i32_u (i8x16.bitmask (v128.or
+                  (i8x16.eq (i8x16.min_u (i8x16.sub (local.get $v0) (local.get $zero)) (local.get $nine)) (i8x16.sub (local.get $v0) (local.get $zero)))
+                  (i8x16.eq (i8x16.min_u (i8x16.sub (v128.or (local.get $v0) (local.get $case)) (local.get $a)) (local.get $five)) (i8x16.sub (v128.or (local.get $v0) (local.get $case)) (local.get $a))))))
+                (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or
+                  (i8x16.eq (i8x16.min_u (i8x16.sub (local.get $v1) (local.get $zero)) (local.get $nine)) (i8x16.sub (local.get $v1) (local.get $zero)))
+                  (i8x16.eq (i8x16.min_u (i8x16.sub (v128.or (local.get $v1) (local.get $case)) (local.get $a)) (local.get $five)) (i8x16.sub (v128.or (local.get $v1) (local.get $case)) (local.get $a)))))) (i64.const 16)))
+              (i64.or
+                (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or
+                  (i8x16.eq (i8x16.min_u (i8x16.sub (local.get $v2) (local.get $zero)) (local.get $nine)) (i8x16.sub (local.get $v2) (local.get $zero)))
+                  (i8x16.eq (i8x16.min_u (i8x16.sub (v128.or (local.get $v2) (local.get $case)) (local.get $a)) (local.get $five)) (i8x16.sub (v128.or (local.get $v2) (local.get $case)) (local.get $a)))))) (i64.const 32))
+                (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or
+                  (i8x16.eq (i8x16.min_u (i8x16.sub (local.get $v3) (local.get $zero)) (local.get $nine)) (i8x16.sub (local.get $v3) (local.get $zero)))
+                  (i8x16.eq (i8x16.min_u (i8x16.sub (v128.or (local.get $v3) (local.get $case)) (local.get $a)) (local.get $five)) (i8x16.sub (v128.or (local.get $v3) (local.get $case)) (local.get $a)))))) (i64.const 48)))))
+            ;; the next two bytes' (only a `%` in the last two lanes needs them)
+            (local.set $next (i64.const 0))
+            (if (i64.ne (i64.shr_u (local.get $percents) (i64.const 62)) (i64.const 0))
+              (then (local.set $next (i64.extend_i32_u (call $hexMask (i32.add (local.get $pos) (i32.const 64)) (local.get $end))))))
+            ;; no hex digit at end or past it
+            (if (i32.lt_u (local.get $left) (i32.const 64))
+              (then (local.set $hex (i64.and (local.get $hex)
+                (i64.sub (i64.shl (i64.const 1) (i64.extend_i32_u (local.get $left))) (i64.const 1))))))
+            (local.set $ok (i64.or
+              (i64.and (i64.shr_u (local.get $hex) (i64.const 1)) (i64.shr_u (local.get $hex) (i64.const 2)))
+              (i64.or
+                (i64.shl (i64.and (i64.and (i64.shr_u (local.get $hex) (i64.const 63)) (local.get $next)) (i64.const 1)) (i64.const 62))
+                (i64.shl (i64.and (i64.and (local.get $next) (i64.shr_u (local.get $next) (i64.const 1))) (i64.const 1)) (i64.const 63)))))
+            (local.set $bad (i64.and (local.get $percents) (i64.xor (local.get $ok) (i64.const -1))))
+            (if (i64.ne (local.get $bad) (i64.const 0))
+              (then (return (i32.add (local.get $pos) (i32.wrap_i64 (i64.ctz (local.get $bad)))))))))
+        (local.set $pos (i32.add (local.get $pos) (i32.const 64)))
+        (br $chunk)))
     (local.get $end))
 
   ;; The hex digits of the block at `at`, as 16 mask bits; none at `end` or past it.
