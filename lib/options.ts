@@ -87,12 +87,10 @@ export function normalizeOptions (options: unknown): Config {
   }
   // A misspelt option would otherwise be ignored silently, and `hop: 1`
   // would leave the hop limit off. Fastify's own register options (which it
-  // passes on to the plugin) are let through.
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key) && !(REGISTER_KEYS as readonly string[]).includes(key)) {
-      throw new ProxyFixError(codes.OPTIONS, `${key} is not an option (known: ${OPTION_KEYS.join(', ')})`)
-    }
-  }
+  // passes on to the plugin) are let through. A missing trustedProxies keeps
+  // its own code (a misspelt one is the usual cause, and is named).
+  const unknown = Object.keys(options).filter((key) =>
+    !(OPTION_KEYS as readonly string[]).includes(key) && !(REGISTER_KEYS as readonly string[]).includes(key))
   const spec = options.trustedProxies
   let matcher: TrustMatcher | null = null
   let trustFunction: TrustFunction | null = null
@@ -106,8 +104,12 @@ export function normalizeOptions (options: unknown): Config {
     entries = trustEntries(spec)
     matcher = compileTrust(entries)
   } else {
+    const given = spec === undefined && unknown.length > 0 ? ` (given instead: ${unknown.join(', ')})` : ''
     throw new ProxyFixError(codes.TRUSTED_PROXIES_REQUIRED,
-      'trustedProxies is required: an address, CIDR block or range name, an array or comma-separated string of them, or a function (address, hop) => boolean')
+      `trustedProxies is required: an address, CIDR block or range name, an array or comma-separated string of them, or a function (address, hop) => boolean${given}`)
+  }
+  if (unknown.length > 0) {
+    throw new ProxyFixError(codes.OPTIONS, `${unknown[0]} is not an option (known: ${OPTION_KEYS.join(', ')})`)
   }
 
   let hops = Infinity

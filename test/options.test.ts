@@ -66,6 +66,9 @@ t.test('onInvalid, forwarded and clientIpHeader', async (t) => {
 t.test('an unknown option is refused (a misspelt hops would leave the limit off)', async (t) => {
   t.match(await readyError({ trustedProxies: 'loopback', hop: 1 }), { code: 'FST_PROXY_FIX_OPTIONS', message: /^hop is not an option \(known: trustedProxies, hops,/ })
   t.match(await readyError({ trustedProxies: 'loopback', trustProxy: true }), { code: 'FST_PROXY_FIX_OPTIONS', message: /trustProxy is not an option/ })
+  // a misspelt trustedProxies is still "required", and the misspelling is named
+  t.match(await readyError({ trustedProxy: 'loopback' }), { code: 'FST_PROXY_FIX_TRUSTED_PROXIES_REQUIRED', message: /\(given instead: trustedProxy\)$/ })
+  t.match(await readyError({ trustedProxies: 42, hop: 1 }), { code: 'FST_PROXY_FIX_TRUSTED_PROXIES_REQUIRED', message: /boolean$/ })
   // Fastify's register options reach the plugin too, and are not its business
   t.equal(await readyError({ trustedProxies: 'loopback', logLevel: 'warn', logSerializers: {}, prefix: '/api' }), null)
 })
