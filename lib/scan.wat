@@ -398,7 +398,7 @@
   (func (export "quotedEnd") (param $pos i32) (param $end i32) (result i32)
     (local $backslashes i64) (local $quotes i64) (local $bad i64)
     (local $escaped i64) (local $carry i64) (local $codes i64) (local $valid i64)
-    (local $stop i64) (local $earlier i32) (local $at i32)
+    (local $stop i64) (local $earlier i32) (local $at i32) (local $last i32) (local $run i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (local $backslash v128) (local $quote v128) (local $control v128) (local $tab v128) (local $del v128)
     (local.set $backslash (i8x16.splat (i32.const 0x5c)))
@@ -413,6 +413,38 @@
       (local.set $v1 (v128.load offset=16 (local.get $pos)))
       (local.set $v2 (v128.load offset=32 (local.get $pos)))
       (local.set $v3 (v128.load offset=48 (local.get $pos)))
+      ;; Most chunks of a long string hold no quote and no control byte (but
+      ;; HTAB) or DEL: one test of the four blocks together says so. In such
+      ;; a chunk only two things matter: whether it has a backslash at all
+      ;; (asked until one is seen), and whether its last byte escapes the
+      ;; next chunk's first: the parity of the run of backslashes it ends
+      ;; with, when that run starts inside its last block (after a byte that
+      ;; is not a backslash, so the run starts fresh). Other chunks, and a
+      ;; last partial one, are read whole into masks.
+      (if (i32.eqz (i32.or (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 64)) (v128.any_true (v128.or
+            (v128.or
+              (v128.or (i8x16.eq (local.get $v0) (local.get $quote)) (i8x16.eq (local.get $v1) (local.get $quote)))
+              (v128.or (i8x16.eq (local.get $v2) (local.get $quote)) (i8x16.eq (local.get $v3) (local.get $quote))))
+            (v128.or
+              (v128.or
+                (v128.or (i8x16.eq (i8x16.min_u (local.get $v0) (local.get $control)) (local.get $v0)) (i8x16.eq (i8x16.min_u (local.get $v1) (local.get $control)) (local.get $v1)))
+                (v128.or (i8x16.eq (i8x16.min_u (local.get $v2) (local.get $control)) (local.get $v2)) (i8x16.eq (i8x16.min_u (local.get $v3) (local.get $control)) (local.get $v3))))
+              (v128.or
+                (v128.or (i8x16.eq (local.get $v0) (local.get $del)) (i8x16.eq (local.get $v1) (local.get $del)))
+                (v128.or (i8x16.eq (local.get $v2) (local.get $del)) (i8x16.eq (local.get $v3) (local.get $del)))))))))
+        (then
+          (local.set $last (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $backslash))))
+          (if (i32.eqz (local.get $earlier))
+            (then (local.set $earlier (v128.any_true (v128.or
+              (v128.or (i8x16.eq (local.get $v0) (local.get $backslash)) (i8x16.eq (local.get $v1) (local.get $backslash)))
+              (v128.or (i8x16.eq (local.get $v2) (local.get $backslash)) (i8x16.eq (local.get $v3) (local.get $backslash))))))))
+          ;; the run of backslashes the chunk ends with, if it is under 16 long
+          (local.set $run (i32.clz (i32.xor (i32.shl (local.get $last) (i32.const 16)) (i32.const -1))))
+          (if (i32.lt_u (local.get $run) (i32.const 16))
+            (then
+              (local.set $carry (i64.extend_i32_u (i32.and (local.get $run) (i32.const 1))))
+              (local.set $pos (i32.add (local.get $pos) (i32.const 64)))
+              (br $block)))))
       (local.set $backslashes (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $backslash)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $backslash)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $backslash)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $backslash)))) (i64.const 48)))))
       ;; Lanes past `end` are not text: a backslash or quote there is not one.
       (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 64))
@@ -431,36 +463,23 @@
         (i64.const 0xaaaaaaaaaaaaaaaa)))
       (local.set $escaped (i64.xor (local.get $codes) (i64.or (local.get $backslashes) (local.get $carry))))
       (local.set $carry (i64.shr_u (i64.and (local.get $codes) (local.get $backslashes)) (i64.const 63)))
-      ;; Most chunks of a long string hold no quote and no control byte (but
-      ;; HTAB) or DEL: one test of the four blocks together says so. The
-      ;; others, and a last partial chunk, are read into masks.
-      (if (i32.or (i64.ne (local.get $valid) (i64.const -1)) (v128.any_true (v128.or
-            (v128.or
-              (v128.or (i8x16.eq (local.get $v0) (local.get $quote)) (i8x16.eq (local.get $v1) (local.get $quote)))
-              (v128.or (i8x16.eq (local.get $v2) (local.get $quote)) (i8x16.eq (local.get $v3) (local.get $quote))))
-            (v128.or
-              (v128.or
-                (v128.or (i8x16.eq (i8x16.min_u (local.get $v0) (local.get $control)) (local.get $v0)) (i8x16.eq (i8x16.min_u (local.get $v1) (local.get $control)) (local.get $v1)))
-                (v128.or (i8x16.eq (i8x16.min_u (local.get $v2) (local.get $control)) (local.get $v2)) (i8x16.eq (i8x16.min_u (local.get $v3) (local.get $control)) (local.get $v3))))
-              (v128.or
-                (v128.or (i8x16.eq (local.get $v0) (local.get $del)) (i8x16.eq (local.get $v1) (local.get $del)))
-                (v128.or (i8x16.eq (local.get $v2) (local.get $del)) (i8x16.eq (local.get $v3) (local.get $del))))))))
+      ;; A chunk that may end the string, or is partial, or ends in a long run
+      ;; of backslashes: into masks.
+      (local.set $quotes (i64.and (local.get $valid) (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $quote)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $quote)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $quote)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $quote)))) (i64.const 48))))))
+      ;; controls but HTAB (bytes up to 0x1f), and DEL
+      (local.set $bad (i64.and (local.get $valid) (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v0) (local.get $control)) (local.get $v0)) (i8x16.eq (local.get $v0) (local.get $tab))) (i8x16.eq (local.get $v0) (local.get $del))))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v1) (local.get $control)) (local.get $v1)) (i8x16.eq (local.get $v1) (local.get $tab))) (i8x16.eq (local.get $v1) (local.get $del))))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v2) (local.get $control)) (local.get $v2)) (i8x16.eq (local.get $v2) (local.get $tab))) (i8x16.eq (local.get $v2) (local.get $del))))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v3) (local.get $control)) (local.get $v3)) (i8x16.eq (local.get $v3) (local.get $tab))) (i8x16.eq (local.get $v3) (local.get $del))))) (i64.const 48))))))
+      ;; The first unescaped quote ends the string, unless a bad byte comes first.
+      (local.set $stop (i64.and (local.get $quotes) (i64.xor (local.get $escaped) (i64.const -1))))
+      (if (i64.ne (i64.or (local.get $stop) (local.get $bad)) (i64.const 0))
         (then
-          (local.set $quotes (i64.and (local.get $valid) (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $quote)))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v1) (local.get $quote)))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v2) (local.get $quote)))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v3) (local.get $quote)))) (i64.const 48))))))
-          ;; controls but HTAB (bytes up to 0x1f), and DEL
-          (local.set $bad (i64.and (local.get $valid) (i64.or (i64.or (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v0) (local.get $control)) (local.get $v0)) (i8x16.eq (local.get $v0) (local.get $tab))) (i8x16.eq (local.get $v0) (local.get $del))))) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v1) (local.get $control)) (local.get $v1)) (i8x16.eq (local.get $v1) (local.get $tab))) (i8x16.eq (local.get $v1) (local.get $del))))) (i64.const 16))) (i64.or (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v2) (local.get $control)) (local.get $v2)) (i8x16.eq (local.get $v2) (local.get $tab))) (i8x16.eq (local.get $v2) (local.get $del))))) (i64.const 32)) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.or (v128.andnot (i8x16.eq (i8x16.min_u (local.get $v3) (local.get $control)) (local.get $v3)) (i8x16.eq (local.get $v3) (local.get $tab))) (i8x16.eq (local.get $v3) (local.get $del))))) (i64.const 48))))))
-          ;; The first unescaped quote ends the string, unless a bad byte comes first.
-          (local.set $stop (i64.and (local.get $quotes) (i64.xor (local.get $escaped) (i64.const -1))))
-          (if (i64.ne (i64.or (local.get $stop) (local.get $bad)) (i64.const 0))
-            (then
-              (if (i64.lt_u (i64.ctz (local.get $bad)) (i64.ctz (local.get $stop)))
-                (then (return (i32.const 0))))
-              (local.set $at (i32.add (local.get $pos) (i32.add (i32.wrap_i64 (i64.ctz (local.get $stop))) (i32.const 1))))
-              ;; Was there a backslash before the quote, in this block or an earlier one?
-              (if (i32.or (local.get $earlier) (i64.ne (i64.const 0) (i64.and (local.get $backslashes)
-                    (i64.sub (i64.and (local.get $stop) (i64.sub (i64.const 0) (local.get $stop))) (i64.const 1)))))
-                (then (return (i32.sub (i32.const 0) (local.get $at)))))
-              (return (local.get $at))))))
+          (if (i64.lt_u (i64.ctz (local.get $bad)) (i64.ctz (local.get $stop)))
+            (then (return (i32.const 0))))
+          (local.set $at (i32.add (local.get $pos) (i32.add (i32.wrap_i64 (i64.ctz (local.get $stop))) (i32.const 1))))
+          ;; Was there a backslash before the quote, in this block or an earlier one?
+          (if (i32.or (local.get $earlier) (i64.ne (i64.const 0) (i64.and (local.get $backslashes)
+                (i64.sub (i64.and (local.get $stop) (i64.sub (i64.const 0) (local.get $stop))) (i64.const 1)))))
+            (then (return (i32.sub (i32.const 0) (local.get $at)))))
+          (return (local.get $at))))
       (local.set $earlier (i32.or (local.get $earlier) (i64.ne (local.get $backslashes) (i64.const 0))))
       (local.set $pos (i32.add (local.get $pos) (i32.const 64)))
       (br $block))

@@ -264,6 +264,18 @@ t.test('quotedEnd: what ends a string after clean 64-byte chunks, at every offse
     }
   }
   t.equal(checked, 3 * 7 * 200)
+  // A clean chunk hands on only the parity of the backslash run it ends with
+  // (whole masks when that run is 16 or longer): runs of every length, ending
+  // at every place around the chunk edges, escaping a quote or a letter.
+  for (let run = 0; run <= 40; run++) {
+    for (let at = 0; at < 140; at++) {
+      for (const next of ['"x"', 'x"']) {
+        const text = 'a'.repeat(at) + '\\'.repeat(run) + next + 'b'.repeat(70) + '"'
+        const got = quotedEnd(text, 0)
+        if (got !== modelQuoted(text, 0)) t.fail(`${run} backslashes after ${at}, then ${next}: ${got}, not ${modelQuoted(text, 0)}`)
+      }
+    }
+  }
   t.equal(quotedEnd('a'.repeat(150) + '\t"', 0), 152, 'a tab is text')
   t.equal(quotedEnd('\\a'.repeat(75) + '\x7f"', 0), 0, 'DEL after escapes')
 })
