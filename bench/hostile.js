@@ -11,14 +11,14 @@
 // the shape adds over the normal request in the same server. What the plugin
 // adds beyond what bare Fastify adds is the plugin's own cost of that header.
 //
-// Environment: BENCH_HOSTILE_ROUNDS (3), BENCH_HOSTILE_DURATION (seconds per
+// Environment: BENCH_HOSTILE_ROUNDS (5), BENCH_HOSTILE_DURATION (seconds per
 // turn, 2).
 
 const autocannon = require('autocannon')
 const { start, ask, median } = require('./e2e')
 const { HEADERS } = require('./allowlist')
 
-const ROUNDS = Number(process.env.BENCH_HOSTILE_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_HOSTILE_ROUNDS ?? 5)
 const DURATION = Number(process.env.BENCH_HOSTILE_DURATION ?? 2)
 const SERVERS = ['bare', 'trustProxy', 'plugin']
 // Node's default limit is 16 KB for the whole header section: leave room for the rest.
