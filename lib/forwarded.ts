@@ -405,17 +405,16 @@ function valueAt (value: string, table: Int32Array, at: number): string | undefi
 
 /** The k-th element the last `scanForwarded` of `value` noted: its
  *  registered parameters, unquoted and unescaped. */
-export function elementAt (value: string, k: number, copy?: ForwardedNotes): ForwardedElement {
-  const table = copy ?? notes
+export function elementAt (value: string, k: number): ForwardedElement {
   const at = k * NOTE
   const element: ForwardedElement = {}
-  const forValue = valueAt(value, table, at + FOR_AT)
+  const forValue = valueAt(value, notes, at + FOR_AT)
   if (forValue !== undefined) element.for = forValue
-  const by = valueAt(value, table, at + BY_AT)
+  const by = valueAt(value, notes, at + BY_AT)
   if (by !== undefined) element.by = by
-  const host = valueAt(value, table, at + HOST_AT)
+  const host = valueAt(value, notes, at + HOST_AT)
   if (host !== undefined) element.host = host
-  const proto = valueAt(value, table, at + PROTO_AT)
+  const proto = valueAt(value, notes, at + PROTO_AT)
   if (proto !== undefined) element.proto = proto
   return element
 }

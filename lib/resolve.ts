@@ -3,7 +3,7 @@
 
 import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
 import { headerText, hostnameOf, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, requestHost, span, type HeaderValue } from './headers'
-import { copyNotes, FOR_AT, HOST_AT, parameter, PROTO_AT, scanForwarded, valueIn, walkWasCut } from './forwarded'
+import { copyNotes, FOR_AT, HOST_AT, parameter, PROTO_AT, scanForwarded, valueIn, walkWasCut, type ForwardedNotes } from './forwarded'
 import { forgetText } from './scan'
 import type { Config } from './options'
 import type { TrustMatcher } from './trust'
@@ -71,12 +71,16 @@ function chainAddresses (peer: string, chain: string, count: number): string[] {
 function forwardedAddresses (peer: string, value: string, count: number): string[] {
   const list = [peer]
   const noted = scanForwarded(value)
-  for (let k = 0; k < count; k++) {
-    valueIn(value, noted - 1 - k, FOR_AT)
-    classifyNode(parameter.text, parameter.start, parameter.end)
-    list.push(canonical(parameter.text, endpoint.start, endpoint.end))
-  }
+  for (let k = 0; k < count; k++) list.push(forAddress(value, noted - 1 - k))
   return list
+}
+
+/** The canonical address that the `for` of the k-th noted element names
+ *  (the walk took it, so it is one). */
+function forAddress (value: string, k: number, notes?: ForwardedNotes): string {
+  valueIn(value, k, FOR_AT, notes)
+  classifyNode(parameter.text, parameter.start, parameter.end)
+  return canonical(parameter.text, endpoint.start, endpoint.end)
 }
 
 /** Whether the address just scanned is trusted at `hop` (the matcher reads it
@@ -306,14 +310,9 @@ function readForwarded (config: Config, result: Resolution, header: HeaderValue)
     trustedCount++
   }
   if (client < 0) return
-  if (address === null) {
-    // The walk ended left of the last address it took (at a hidden or
-    // malformed `for`, or at an element without one): that is the client.
-    valueIn(value, client, FOR_AT, notes)
-    classifyNode(parameter.text, parameter.start, parameter.end)
-    address = canonical(parameter.text, endpoint.start, endpoint.end)
-  }
-  result.ip = address
+  // When the walk ended left of the last address it took (at a hidden or
+  // malformed `for`, or at an element without one), that one is the client.
+  result.ip = address ?? forAddress(value, client, notes)
   if (valueIn(value, client, HOST_AT, notes)) readHost(result, 'forwarded', parameter.text, parameter.start, parameter.end)
   if (valueIn(value, client, PROTO_AT, notes)) readProto(result, 'forwarded', parameter.text, parameter.start, parameter.end)
 }
