@@ -279,9 +279,8 @@ export function scanPrefix (text: string, start: number, end: number): string | 
   if (start >= end || text.charCodeAt(start) !== 47) return null
   if (end - start > 1 && text.charCodeAt(start + 1) === 47) return null
   if (end - start > LONG_PREFIX) {
-    const valid = checkPrefix(PREFIX_RUN, text, start, end)
-    if (valid === false) return null
-    if (valid === true) return text.slice(start, runStart(SLASHES, text, start, end))
+    const trailing = checkPrefix(PREFIX_RUN, SLASHES, text, start, end)
+    if (trailing !== null) return trailing < 0 ? null : text.slice(start, trailing)
   }
   let segment = start + 1
   for (let i = start + 1; i <= end; i++) {

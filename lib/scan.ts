@@ -25,6 +25,8 @@ interface NativeScan {
   unescape: (pos: number, end: number, out: number, table: number) => number
   prefixEnd: (pos: number, end: number, rows: number) => number
   foldHash: (pos: number, end: number, seed: number) => number
+  /** The first address after the module's own constants. */
+  dataEnd: WebAssembly.Global
 }
 
 /** A set of Latin-1 characters, in both forms. */
@@ -39,18 +41,6 @@ export interface CharClass {
   readonly high: number
 }
 
-// Memory layout: the nibble-to-bit row at 0, then 16 rows per class, then
-// the shuffle table of unescape, then the loaded text, then scratch room (a
-// prefix or a quoted value copied alone, an unescaped copy). A scan reads
-// whole blocks (16 bytes, 64 for quoted strings), so there is SLACK on each
-// side of the text and of each scratch copy.
-const POW2 = 0
-const MAX_CLASSES = 16
-const SHUFFLES = 16 + 16 * MAX_CLASSES
-const SLACK = 64
-const TEXT = SHUFFLES + 256 * 8 + SLACK
-const PAGE = 65536
-
 /** Compiles and starts the scanner; null where WebAssembly (or SIMD) is unavailable. */
 export function instantiate (base64: string): NativeScan | null {
   try {
@@ -63,8 +53,21 @@ export function instantiate (base64: string): NativeScan | null {
 
 const native = instantiate(SCAN_WASM)
 let bytes = native === null ? Buffer.alloc(0) : Buffer.from(native.memory.buffer)
+
+// Memory layout: the module's own constants (lib/scan.wat) up to ROWS, then
+// 16 rows per class, then the shuffle table of unescape, then the loaded
+// text, then scratch room (a prefix or a quoted value copied alone, an
+// unescaped copy). A scan reads whole blocks (16 bytes, 64 for quoted
+// strings), so there is SLACK on each side of the text and of each scratch
+// copy.
+const ROWS = native === null ? 0 : native.dataEnd.value
+const MAX_CLASSES = 16
+const SHUFFLES = ROWS + 16 * MAX_CLASSES
+const SLACK = 64
+const TEXT = SHUFFLES + 256 * 8 + SLACK
+const PAGE = 65536
+
 if (native !== null) {
-  for (let h = 0; h < 8; h++) bytes[POW2 + h] = 1 << h
   // For each 8-bit mask of bytes to keep: their indices, in order.
   for (let mask = 0; mask < 256; mask++) {
     let at = SHUFFLES + mask * 8
@@ -77,7 +80,7 @@ let classes = 0
 /** Defines a class by a one-character expression such as `/[ \t]/`. */
 export function charClass (member: RegExp): CharClass {
   if (classes === MAX_CLASSES) throw new Error('scan: too many character classes')
-  const rows = 16 + 16 * classes++
+  const rows = ROWS + 16 * classes++
   for (let c = 0; c < 128; c++) {
     if (member.test(String.fromCharCode(c))) bytes[rows + (c & 15)] |= 1 << (c >> 4)
   }
@@ -196,20 +199,28 @@ export function percentEnd (text: string, i: number, end: number): number {
 /**
  * Checks a path prefix, text[start, end), natively: every character in
  * `path` (the path characters, `/` and `%`), every `%` followed by two hex
- * digits and not encoding `/` or `\`, no dot segment. Null when the text
- * cannot be copied (the caller's loop then decides).
+ * digits and not encoding `/` or `\`, no dot segment. Returns where the run
+ * of `slashes` that ends it starts (end when it ends in none), -1 when it is
+ * not a valid prefix, null when the text cannot be copied (the caller's loop
+ * then decides).
  */
-export function checkPrefix (path: CharClass, text: string, start: number, end: number): boolean | null {
+export function checkPrefix (path: CharClass, slashes: CharClass, text: string, start: number, end: number): number | null {
   if (!copyable(text)) return null
-  // A copy of the prefix alone, after the text's place, with a `/` after it
-  // and zeros after that: the scan's lookahead past the end then reads a
-  // segment boundary. (Copying the slice costs less than copyWithin.)
+  // A copy of the prefix alone, after the text's place, with two zeros
+  // before it and `//` then zeros after it: the scan looks two bytes back
+  // from each of the prefix's places and the two after it. (Copying the
+  // slice costs less than copyWithin.)
   const length = end - start
-  const at = scratch(length + SLACK)
+  const at = scratch(length + SLACK) + 2
+  bytes[at - 2] = 0
+  bytes[at - 1] = 0
   ;(bytes as unknown as Latin1Buffer).latin1Write(text.slice(start, end), at)
   bytes[at + length] = 0x2f
-  bytes.fill(0, at + length + 1, at + length + 17)
-  return native!.prefixEnd(at, at + length, path.rows) === at + length
+  bytes[at + length + 1] = 0x2f
+  bytes.fill(0, at + length + 2, at + length + 18)
+  if (native!.prefixEnd(at, at + length, path.rows) !== 0) return -1
+  // The trailing slashes, in the copy (not in the text, which would load it)
+  return start + native!.runStart(at, at + length, slashes.rows, slashes.high) - at
 }
 
 // A seed per process, so that colliding names cannot be prepared in advance.

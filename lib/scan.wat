@@ -15,6 +15,38 @@
 (module
   (memory (export "memory") 1)
 
+  ;; Constant vectors, at the start of the memory. A loop reads each from
+  ;; here (v128.load offset=N, with N in the comment): V8 keeps a loaded
+  ;; value in a register or reads it as an operand, where a constant written
+  ;; in the code (i8x16.splat of a number, v128.const) is built again in
+  ;; every pass of the loop, three or four instructions each time.
+  ;;   0  POW2: a high nibble to its bit (0 for 8-15, the non-ASCII bytes)
+  (data (i32.const 0) "\01\02\04\08\10\20\40\80\00\00\00\00\00\00\00\00")
+  ;;  16  HEX: the hex digits as class rows (0-9, A-F, a-f)
+  (data (i32.const 16) "\08\58\58\58\58\58\58\08\08\08\00\00\00\00\00\00")
+  ;;  32  the low nibble
+  (data (i32.const 32) "\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f")
+  ;;  48  `/`
+  (data (i32.const 48) "\2f\2f\2f\2f\2f\2f\2f\2f\2f\2f\2f\2f\2f\2f\2f\2f")
+  ;;  64  `.`
+  (data (i32.const 64) "\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e")
+  ;;  80  `%`
+  (data (i32.const 80) "\25\25\25\25\25\25\25\25\25\25\25\25\25\25\25\25")
+  ;;  96  `2`
+  (data (i32.const 96) "\32\32\32\32\32\32\32\32\32\32\32\32\32\32\32\32")
+  ;; 112  `5`
+  (data (i32.const 112) "\35\35\35\35\35\35\35\35\35\35\35\35\35\35\35\35")
+  ;; 128  0x20, which lowercases a letter
+  (data (i32.const 128) "\20\20\20\20\20\20\20\20\20\20\20\20\20\20\20\20")
+  ;; 144  `e`
+  (data (i32.const 144) "\65\65\65\65\65\65\65\65\65\65\65\65\65\65\65\65")
+  ;; 160  `f`
+  (data (i32.const 160) "\66\66\66\66\66\66\66\66\66\66\66\66\66\66\66\66")
+  ;; 176  `c`
+  (data (i32.const 176) "\63\63\63\63\63\63\63\63\63\63\63\63\63\63\63\63")
+  ;; The first address after them, where the caller's memory starts.
+  (global (export "dataEnd") i32 (i32.const 192))
+
   ;; The class test, written out in each loop below (a call per block costs
   ;; more than the test): for the block $v, with the class's rows in $rows,
   ;; POW2 in $pow2 and the high-byte answer in $high, the lanes NOT in the
@@ -182,88 +214,106 @@
         (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $at))) (i32.const 1))))))
     (local.get $mask))
 
-  ;; A path prefix, [pos, end). Returns the address of the first problem, or
-  ;; end: a character outside the class whose rows are at `at` (no bytes
-  ;; 0x80-0xff), a `%` without two hex digits, an encoded `/` or `\` (`%2f`,
-  ;; `%5c`), or a `/` that opens a dot segment (`.`, `..`, `%2e`, in any
-  ;; mix). A block with a `%` or `/` is read at up to eight offsets, so that
-  ;; a `/` and the seven bytes after it are compared in the same lane.
+  ;; A path prefix, [pos, end): 0 when it is sound, else the address (at or
+  ;; after it) where the scan saw its first problem: a character outside the
+  ;; class whose rows are at `at` (no bytes 0x80-0xff), a `%` without two hex
+  ;; digits, an encoded `/` or `\` (`%2f`, `%5c`), or a dot segment (`.`,
+  ;; `..`, `%2e`, in any mix).
   ;;
-  ;; The caller copies the prefix with a `/` at end and 16 zero bytes after
-  ;; it: lookahead past the end reads a segment boundary and then nothing.
+  ;; Each lane looks back, never ahead, so that every block costs about the
+  ;; same whatever it holds: the byte at j is read with the two before it
+  ;; (loads at j-1 and j-2). That finds a `%` without hex digits (j is not a
+  ;; hex digit, and j-1 or j-2 is a `%`), an encoded `/` or `\` (ending at j),
+  ;; and an encoded dot (`%2e` ending at j). Dot segments are then found on
+  ;; 16-bit masks of `/`, `.` and encoded-dot ends, with the previous block's
+  ;; masks below them: a `/` at j closes one when the one or two dot units
+  ;; before it follow a `/` (seven bytes back at most).
+  ;;
+  ;; The caller puts two zero bytes before the prefix and `//` after it, then
+  ;; 16 zero bytes: lanes up to end+1 are checked (a `%` in the last two
+  ;; places finds no hex digits there), and the `/` at end closes the last
+  ;; segment.
   (func (export "prefixEnd") (param $pos i32) (param $end i32) (param $at i32) (result i32)
-    (local $bad i32) (local $rows v128) (local $pow2 v128) (local $low v128) (local $percents v128) (local $opens v128) (local $d1 v128) (local $e1 v128)
-    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128) (local $slash v128) (local $dot v128) (local $pct v128) (local $two v128) (local $five v128) (local $sp v128) (local $e v128) (local $f v128) (local $c v128) (local $zero v128) (local $ten v128) (local $a v128) (local $six v128)
+    (local $p i32) (local $bad i32) (local $s i32) (local $d i32) (local $e i32) (local $ps i32) (local $pd i32) (local $pe i32)
+    (local $S i32) (local $D i32) (local $E i32) (local $g i32) (local $h i32)
+    (local $rows v128) (local $pow2 v128) (local $hex v128) (local $low v128) (local $zero v128)
+    (local $slash v128) (local $dot v128) (local $pct v128) (local $two v128) (local $five v128) (local $sp v128) (local $le v128) (local $lf v128) (local $lc v128)
+    (local $v v128) (local $v1 v128) (local $v2 v128) (local $lo v128) (local $bit v128) (local $pct2 v128) (local $pcts v128) (local $x v128) (local $vl v128) (local $badv v128)
     (local.set $rows (v128.load (local.get $at)))
-    (local.set $pow2 (v128.load (i32.const 0)))
-    (local.set $low (i8x16.splat (i32.const 15)))
-    (local.set $slash (i8x16.splat (i32.const 0x2f)))
-    (local.set $dot (i8x16.splat (i32.const 0x2e)))
-    (local.set $pct (i8x16.splat (i32.const 0x25)))
-    (local.set $two (i8x16.splat (i32.const 0x32)))
-    (local.set $five (i8x16.splat (i32.const 0x35)))
-    (local.set $sp (i8x16.splat (i32.const 0x20)))
-    (local.set $e (i8x16.splat (i32.const 0x65)))
-    (local.set $f (i8x16.splat (i32.const 0x66)))
-    (local.set $c (i8x16.splat (i32.const 0x63)))
-    (local.set $zero (i8x16.splat (i32.const 0x30)))
-    (local.set $ten (i8x16.splat (i32.const 0xa)))
-    (local.set $a (i8x16.splat (i32.const 0x61)))
-    (local.set $six (i8x16.splat (i32.const 0x6)))
+    (local.set $pow2 (v128.load offset=0 (i32.const 0)))
+    (local.set $hex (v128.load offset=16 (i32.const 0)))
+    (local.set $low (v128.load offset=32 (i32.const 0)))
+    (local.set $slash (v128.load offset=48 (i32.const 0)))
+    (local.set $dot (v128.load offset=64 (i32.const 0)))
+    (local.set $pct (v128.load offset=80 (i32.const 0)))
+    (local.set $two (v128.load offset=96 (i32.const 0)))
+    (local.set $five (v128.load offset=112 (i32.const 0)))
+    (local.set $sp (v128.load offset=128 (i32.const 0)))
+    (local.set $le (v128.load offset=144 (i32.const 0)))
+    (local.set $lf (v128.load offset=160 (i32.const 0)))
+    (local.set $lc (v128.load offset=176 (i32.const 0)))
+    ;; $p is two bytes before the block: lane k of the block is the byte at p+2+k
+    (local.set $p (i32.sub (local.get $pos) (i32.const 2)))
     (block $done
       (loop $block
-        (br_if $done (i32.ge_u (local.get $pos) (local.get $end)))
-        (local.set $v0 (v128.load (local.get $pos)))
-        (local.set $percents (i8x16.eq (local.get $v0) (local.get $pct)))
-        ;; characters outside the class (path characters, `/`, `%`; no bytes 0x80-0xff)
-        (local.set $bad (i32.xor (i32.const 0xffff) (i8x16.bitmask (i8x16.ne (v128.const i64x2 0 0) (v128.and
-          (i8x16.swizzle (local.get $rows) (v128.and (local.get $v0) (local.get $low)))
-          (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v0) (i32.const 4))))))))
-        ;; Most blocks have neither `%` nor `/`: nothing more to look at.
-        (if (v128.any_true (v128.or (local.get $percents) (i8x16.eq (local.get $v0) (local.get $slash))))
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $v2 (v128.load (local.get $p)))
+        (local.set $v1 (v128.load offset=1 (local.get $p)))
+        (local.set $v (v128.load offset=2 (local.get $p)))
+        ;; characters outside the class
+        (local.set $lo (v128.and (local.get $v) (local.get $low)))
+        (local.set $bit (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
+        (local.set $badv (i8x16.eq (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+        ;; a `%` one or two bytes back
+        (local.set $pct2 (i8x16.eq (local.get $v2) (local.get $pct)))
+        (local.set $pcts (v128.or (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $pct))))
+        (local.set $e (i32.const 0))
+        (if (v128.any_true (local.get $pcts))
           (then
-            (local.set $v1 (v128.load offset=1 (local.get $pos)))
-            (local.set $v2 (v128.load offset=2 (local.get $pos)))
-            (local.set $v3 (v128.load offset=3 (local.get $pos)))
-            ;; a % not followed by two hex digits, or %2f / %5c
-            (if (v128.any_true (local.get $percents))
-              (then (local.set $bad (i32.or (local.get $bad) (i8x16.bitmask (v128.and (local.get $percents)
-                (v128.or
-                  (v128.not (v128.and (v128.or (i8x16.lt_u (i8x16.sub (local.get $v1) (local.get $zero)) (local.get $ten)) (i8x16.lt_u (i8x16.sub (v128.or (local.get $v1) (local.get $sp)) (local.get $a)) (local.get $six))) (v128.or (i8x16.lt_u (i8x16.sub (local.get $v2) (local.get $zero)) (local.get $ten)) (i8x16.lt_u (i8x16.sub (v128.or (local.get $v2) (local.get $sp)) (local.get $a)) (local.get $six)))))
-                  (v128.or
-                    (v128.and (i8x16.eq (local.get $v1) (local.get $two)) (i8x16.eq (v128.or (local.get $v2) (local.get $sp)) (local.get $f)))
-                    (v128.and (i8x16.eq (local.get $v1) (local.get $five)) (i8x16.eq (v128.or (local.get $v2) (local.get $sp)) (local.get $c)))))))))))
-            ;; a / that opens: . then /   %2e then /   .. .%2e %2e. %2e%2e then /
-            (local.set $d1 (i8x16.eq (local.get $v1) (local.get $dot)))
-            (local.set $e1 (v128.and (v128.and (i8x16.eq (local.get $v1) (local.get $pct)) (i8x16.eq (local.get $v2) (local.get $two))) (i8x16.eq (v128.or (local.get $v3) (local.get $sp)) (local.get $e))))
-            (local.set $opens (v128.and (i8x16.eq (local.get $v0) (local.get $slash)) (v128.or (local.get $d1) (local.get $e1))))
-            (if (v128.any_true (local.get $opens))
-              (then
-                (local.set $v4 (v128.load offset=4 (local.get $pos)))
-                (local.set $v5 (v128.load offset=5 (local.get $pos)))
-                (local.set $v6 (v128.load offset=6 (local.get $pos)))
-                (local.set $v7 (v128.load offset=7 (local.get $pos)))
-                (local.set $bad (i32.or (local.get $bad) (i8x16.bitmask (v128.and (local.get $opens)
-                (v128.or
-                  (v128.or
-                    (v128.and (local.get $d1) (i8x16.eq (local.get $v2) (local.get $slash)))
-                    (v128.and (local.get $e1) (i8x16.eq (local.get $v4) (local.get $slash))))
-                  (v128.or
-                    (v128.and (local.get $d1) (v128.or
-                      (v128.and (i8x16.eq (local.get $v2) (local.get $dot)) (i8x16.eq (local.get $v3) (local.get $slash)))
-                      (v128.and (v128.and (v128.and (i8x16.eq (local.get $v2) (local.get $pct)) (i8x16.eq (local.get $v3) (local.get $two))) (i8x16.eq (v128.or (local.get $v4) (local.get $sp)) (local.get $e))) (i8x16.eq (local.get $v5) (local.get $slash)))))
-                    (v128.and (local.get $e1) (v128.or
-                      (v128.and (i8x16.eq (local.get $v4) (local.get $dot)) (i8x16.eq (local.get $v5) (local.get $slash)))
-                      (v128.and (v128.and (v128.and (i8x16.eq (local.get $v4) (local.get $pct)) (i8x16.eq (local.get $v5) (local.get $two))) (i8x16.eq (v128.or (local.get $v6) (local.get $sp)) (local.get $e))) (i8x16.eq (local.get $v7) (local.get $slash)))))))))))))))
-        ;; lanes at end or past it (the `/` and zeros the caller put there) are not the prefix's
-        (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 16))
+            (local.set $vl (v128.or (local.get $v) (local.get $sp)))
+            (local.set $x (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $two))))
+            (local.set $e (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le)))))
+            (local.set $badv (v128.or (local.get $badv) (v128.or
+              ;; not a hex digit, a `%` one or two bytes back
+              (v128.and (local.get $pcts)
+                (i8x16.eq (v128.and (i8x16.swizzle (local.get $hex) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+              ;; the end of %2f or %5c
+              (v128.or
+                (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $lf)))
+                (v128.and (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $five)))
+                  (i8x16.eq (local.get $vl) (local.get $lc)))))))))
+        (local.set $bad (i8x16.bitmask (local.get $badv)))
+        (local.set $s (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash))))
+        (local.set $d (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $dot))))
+        ;; Dot segments, on masks of this block (bits 16-31) over the last (0-15):
+        ;; g, a dot unit right after a `/`, marked where the unit ends;
+        ;; h, the end of one such unit, or of a second unit right after one;
+        ;; a `/` right after h closes a dot segment.
+        (if (local.get $s)
+          (then
+            (local.set $S (i32.or (local.get $ps) (i32.shl (local.get $s) (i32.const 16))))
+            (local.set $D (i32.or (local.get $pd) (i32.shl (local.get $d) (i32.const 16))))
+            (local.set $E (i32.or (local.get $pe) (i32.shl (local.get $e) (i32.const 16))))
+            (local.set $g (i32.or
+              (i32.and (local.get $D) (i32.shl (local.get $S) (i32.const 1)))
+              (i32.and (local.get $E) (i32.shl (local.get $S) (i32.const 3)))))
+            (local.set $h (i32.or (local.get $g) (i32.or
+              (i32.and (local.get $D) (i32.shl (local.get $g) (i32.const 1)))
+              (i32.and (local.get $E) (i32.shl (local.get $g) (i32.const 3))))))
+            (local.set $bad (i32.or (local.get $bad)
+              (i32.shr_u (i32.and (local.get $S) (i32.shl (local.get $h) (i32.const 1))) (i32.const 16))))))
+        (local.set $ps (local.get $s))
+        (local.set $pd (local.get $d))
+        (local.set $pe (local.get $e))
+        ;; lanes past end+1 (the zeros the caller put there) are not the prefix's
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 16))
           (then (local.set $bad (i32.and (local.get $bad)
-            (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $pos))) (i32.const 1))))))
+            (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $p))) (i32.const 1))))))
         (if (local.get $bad)
-          (then (return (i32.add (local.get $pos) (i32.ctz (local.get $bad))))))
-        (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
+          (then (return (i32.add (i32.add (local.get $p) (i32.const 2)) (i32.ctz (local.get $bad))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br $block)))
-    (local.get $end))
+    (i32.const 0))
 
   ;; A hash of [pos, end) with ASCII letters lowercased, started from `seed`:
   ;; names that differ only in case hash alike. Four 32-bit lanes take 16
