@@ -44,18 +44,43 @@
   (data (i32.const 160) "\66\66\66\66\66\66\66\66\66\66\66\66\66\66\66\66")
   ;; 176  `c`
   (data (i32.const 176) "\63\63\63\63\63\63\63\63\63\63\63\63\63\63\63\63")
+  ;; 192  `\\`
+  (data (i32.const 192) "\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c")
+  ;; 208  `"`
+  (data (i32.const 208) "\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22\22")
+  ;; 224  0x1f, the last control byte
+  (data (i32.const 224) "\1f\1f\1f\1f\1f\1f\1f\1f\1f\1f\1f\1f\1f\1f\1f\1f")
+  ;; 240  9, which is also HTAB
+  (data (i32.const 240) "\09\09\09\09\09\09\09\09\09\09\09\09\09\09\09\09")
+  ;; 256  DEL
+  (data (i32.const 256) "\7f\7f\7f\7f\7f\7f\7f\7f\7f\7f\7f\7f\7f\7f\7f\7f")
+  ;; 272  `0`
+  (data (i32.const 272) "\30\30\30\30\30\30\30\30\30\30\30\30\30\30\30\30")
+  ;; 288  `a`
+  (data (i32.const 288) "\61\61\61\61\61\61\61\61\61\61\61\61\61\61\61\61")
+  ;; 304  5
+  (data (i32.const 304) "\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05")
+  ;; 320  `A`
+  (data (i32.const 320) "\41\41\41\41\41\41\41\41\41\41\41\41\41\41\41\41")
+  ;; 336  25, the letters after `A`
+  (data (i32.const 336) "\19\19\19\19\19\19\19\19\19\19\19\19\19\19\19\19")
+  ;; 352  K, foldHash's multiplier, in four 32-bit lanes
+  (data (i32.const 352) "\b1\79\37\9e\b1\79\37\9e\b1\79\37\9e\b1\79\37\9e")
   ;; The first address after them, where the caller's memory starts.
-  (global (export "dataEnd") i32 (i32.const 192))
+  (global (export "dataEnd") i32 (i32.const 368))
 
   ;; The class test, written out in each loop below (a call per block costs
   ;; more than the test): for the block $v, with the class's rows in $rows,
   ;; POW2 in $pow2 and the high-byte answer in $high, the lanes NOT in the
   ;; class, as 16 mask bits:
   ;;
-  ;;   row  = swizzle(rows, v & 15)      the row for the low nibble
-  ;;   bit  = swizzle(pow2, v >> 4)      the bit for the high nibble (0 for >= 8)
-  ;;   in   = (row & bit) != 0  |  (v >= 0x80) & high
-  ;;   out  = bitmask(in) ^ 0xffff
+  ;;   row  = swizzle(rows, v & 15)          the row for the low nibble
+  ;;   bit  = swizzle(pow2, (v >>16 4) & 15)  the bit for the high nibble (0 for >= 8)
+  ;;   out  = bitmask((row & bit) == 0  &~  (v >= 0x80) & high)
+  ;;
+  ;; (The high nibble is shifted in 16-bit lanes and masked: V8 builds the
+  ;; mask of an 8-bit shift again at each use. And `== 0` is one
+  ;; instruction, where `!= 0` is three.)
 
   ;; The first address in [pos, end) whose byte is not in the class, or end.
   (func (export "runEnd") (param $pos i32) (param $end i32) (param $at i32) (param $highBytes i32) (result i32)
@@ -63,17 +88,17 @@
     (local.set $rows (v128.load (local.get $at)))
     (local.set $pow2 (v128.load (i32.const 0)))
     (local.set $high (i8x16.splat (local.get $highBytes)))
-    (local.set $low (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $low (v128.load offset=32 (i32.const 0)))
     (block $tail
       (loop $block
         (br_if $tail (i32.gt_u (i32.add (local.get $pos) (i32.const 16)) (local.get $end)))
         (local.set $v (v128.load (local.get $pos)))
-        (local.set $out (i32.xor (i32.const 0xffff) (i8x16.bitmask (v128.or
-          (i8x16.ne (v128.and
+        (local.set $out (i8x16.bitmask (v128.andnot
+          (i8x16.eq (v128.and
               (i8x16.swizzle (local.get $rows) (v128.and (local.get $v) (local.get $low)))
-              (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v) (i32.const 4))))
+              (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
             (v128.const i64x2 0 0))
-          (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high))))))
+          (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high)))))
         (if (local.get $out)
           (then (return (i32.add (local.get $pos) (i32.ctz (local.get $out))))))
         (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
@@ -81,12 +106,12 @@
     (if (i32.ge_u (local.get $pos) (local.get $end)) (then (return (local.get $end))))
     ;; A partial block: the lane at `end` stops the run.
     (local.set $v (v128.load (local.get $pos)))
-    (local.set $out (i32.xor (i32.const 0xffff) (i8x16.bitmask (v128.or
-      (i8x16.ne (v128.and
+    (local.set $out (i8x16.bitmask (v128.andnot
+      (i8x16.eq (v128.and
           (i8x16.swizzle (local.get $rows) (v128.and (local.get $v) (local.get $low)))
-          (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v) (i32.const 4))))
+          (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
         (v128.const i64x2 0 0))
-      (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high))))))
+      (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high)))))
     (i32.add (local.get $pos)
       (i32.ctz (i32.or (local.get $out) (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $pos)))))))
 
@@ -97,18 +122,18 @@
     (local.set $rows (v128.load (local.get $at)))
     (local.set $pow2 (v128.load (i32.const 0)))
     (local.set $high (i8x16.splat (local.get $highBytes)))
-    (local.set $low (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $low (v128.load offset=32 (i32.const 0)))
     (block $tail
       (loop $block
         (br_if $tail (i32.lt_u (i32.sub (local.get $pos) (local.get $start)) (i32.const 16)))
         (local.set $base (i32.sub (local.get $pos) (i32.const 16)))
         (local.set $v (v128.load (local.get $base)))
-        (local.set $out (i32.xor (i32.const 0xffff) (i8x16.bitmask (v128.or
-          (i8x16.ne (v128.and
+        (local.set $out (i8x16.bitmask (v128.andnot
+          (i8x16.eq (v128.and
               (i8x16.swizzle (local.get $rows) (v128.and (local.get $v) (local.get $low)))
-              (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v) (i32.const 4))))
+              (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
             (v128.const i64x2 0 0))
-          (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high))))))
+          (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high)))))
         (if (local.get $out)
           (then (return (i32.sub (local.get $pos) (i32.clz (i32.shl (local.get $out) (i32.const 16)))))))
         (local.set $pos (local.get $base))
@@ -117,12 +142,12 @@
     ;; A partial block: the lane before `start` stops the run.
     (local.set $base (i32.sub (local.get $pos) (i32.const 16)))
     (local.set $v (v128.load (local.get $base)))
-    (local.set $out (i32.xor (i32.const 0xffff) (i8x16.bitmask (v128.or
-      (i8x16.ne (v128.and
+    (local.set $out (i8x16.bitmask (v128.andnot
+      (i8x16.eq (v128.and
           (i8x16.swizzle (local.get $rows) (v128.and (local.get $v) (local.get $low)))
-          (i8x16.swizzle (local.get $pow2) (i8x16.shr_u (local.get $v) (i32.const 4))))
+          (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
         (v128.const i64x2 0 0))
-      (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high))))))
+      (v128.and (i8x16.lt_s (local.get $v) (v128.const i64x2 0 0)) (local.get $high)))))
     (i32.sub (local.get $pos)
       (i32.clz (i32.shl
         (i32.or (local.get $out)
@@ -138,12 +163,12 @@
     (local $percents i64) (local $hex i64) (local $next i64) (local $ok i64) (local $bad i64) (local $left i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (local $percent v128) (local $zero v128) (local $nine v128) (local $case v128) (local $a v128) (local $five v128)
-    (local.set $percent (i8x16.splat (i32.const 0x25)))
-    (local.set $zero (i8x16.splat (i32.const 0x30)))
-    (local.set $nine (i8x16.splat (i32.const 9)))
-    (local.set $case (i8x16.splat (i32.const 0x20)))
-    (local.set $a (i8x16.splat (i32.const 0x61)))
-    (local.set $five (i8x16.splat (i32.const 5)))
+    (local.set $percent (v128.load offset=80 (i32.const 0)))
+    (local.set $zero (v128.load offset=272 (i32.const 0)))
+    (local.set $nine (v128.load offset=240 (i32.const 0)))
+    (local.set $case (v128.load offset=128 (i32.const 0)))
+    (local.set $a (v128.load offset=288 (i32.const 0)))
+    (local.set $five (v128.load offset=304 (i32.const 0)))
     (block $done
       (loop $chunk
         (local.set $left (i32.sub (local.get $end) (local.get $pos)))
@@ -316,39 +341,77 @@
     (i32.const 0))
 
   ;; A hash of [pos, end) with ASCII letters lowercased, started from `seed`:
-  ;; names that differ only in case hash alike. Four 32-bit lanes take 16
-  ;; bytes per step (multiply, then fold the high bits down); the lanes of a
-  ;; last, partial block past `end` are zeroed first. The seed is secret per
-  ;; process, and nothing cancels out of it, so colliding names cannot be
-  ;; made without knowing it.
+  ;; names that differ only in case hash alike. Each 16-byte block is folded
+  ;; into one of four accumulators in turn, 64 bytes per pass (one
+  ;; accumulator would wait on each multiply before the next); each fold is a
+  ;; multiply of four 32-bit lanes and a fold of their high bits down. A
+  ;; block is lowercased first (0x20 added where v - `A` <= 25, unsigned),
+  ;; and the lanes of a last, partial block past `end` zeroed. The four are
+  ;; then folded into one, and its lanes mixed in one by one. The seed is
+  ;; secret per process, and nothing cancels out of it, so colliding names
+  ;; cannot be made without knowing it.
   (func (export "foldHash") (param $pos i32) (param $end i32) (param $seed i32) (result i32)
-    (local $acc v128) (local $v v128) (local $k v128) (local $h i32) (local $n i32)
-    ;; Each lane starts from its own value, so that lanes holding the same
-    ;; bytes do not end equal (and cancel in the mix below).
-    (local.set $acc (v128.xor (i32x4.splat (local.get $seed))
-      (v128.const i32x4 0x243f6a88 0x85a308d3 0x13198a2e 0x03707344)))
-    (local.set $k (i32x4.splat (i32.const 0x9e3779b1)))
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s v128)
+    (local $k v128) (local $A v128) (local $letters v128) (local $case v128) (local $v v128) (local $d v128) (local $h i32) (local $n i32)
+    ;; Each accumulator, and each lane, starts from its own value, so that
+    ;; lanes holding the same bytes do not end equal.
+    (local.set $s (i32x4.splat (local.get $seed)))
+    (local.set $a0 (v128.xor (local.get $s) (v128.const i32x4 0x243f6a88 0x85a308d3 0x13198a2e 0x03707344)))
+    (local.set $a1 (v128.xor (local.get $s) (v128.const i32x4 0xa4093822 0x299f31d0 0x082efa98 0xec4e6c89)))
+    (local.set $a2 (v128.xor (local.get $s) (v128.const i32x4 0x452821e6 0x38d01377 0xbe5466cf 0x34e90c6c)))
+    (local.set $a3 (v128.xor (local.get $s) (v128.const i32x4 0xc0ac29b7 0xc97c50dd 0x3f84d5b5 0xb5470917)))
+    (local.set $k (v128.load offset=352 (i32.const 0)))
+    (local.set $A (v128.load offset=320 (i32.const 0)))
+    (local.set $letters (v128.load offset=336 (i32.const 0)))
+    (local.set $case (v128.load offset=128 (i32.const 0)))
     (local.set $n (i32.sub (local.get $end) (local.get $pos)))
+    (block $rest
+      (loop $chunk
+        (br_if $rest (i32.lt_s (i32.sub (local.get $end) (local.get $pos)) (i32.const 64)))
+        (local.set $a0 (i32x4.mul (v128.xor (local.get $a0) (i8x16.add (local.tee $v (v128.load (local.get $pos))) (v128.and (local.get $case) (i8x16.eq (i8x16.min_u (local.tee $d (i8x16.sub (local.get $v) (local.get $A))) (local.get $letters)) (local.get $d))))) (local.get $k)))
+        (local.set $a0 (v128.xor (local.get $a0) (i32x4.shr_u (local.get $a0) (i32.const 15))))
+        (local.set $a1 (i32x4.mul (v128.xor (local.get $a1) (i8x16.add (local.tee $v (v128.load offset=16 (local.get $pos))) (v128.and (local.get $case) (i8x16.eq (i8x16.min_u (local.tee $d (i8x16.sub (local.get $v) (local.get $A))) (local.get $letters)) (local.get $d))))) (local.get $k)))
+        (local.set $a1 (v128.xor (local.get $a1) (i32x4.shr_u (local.get $a1) (i32.const 15))))
+        (local.set $a2 (i32x4.mul (v128.xor (local.get $a2) (i8x16.add (local.tee $v (v128.load offset=32 (local.get $pos))) (v128.and (local.get $case) (i8x16.eq (i8x16.min_u (local.tee $d (i8x16.sub (local.get $v) (local.get $A))) (local.get $letters)) (local.get $d))))) (local.get $k)))
+        (local.set $a2 (v128.xor (local.get $a2) (i32x4.shr_u (local.get $a2) (i32.const 15))))
+        (local.set $a3 (i32x4.mul (v128.xor (local.get $a3) (i8x16.add (local.tee $v (v128.load offset=48 (local.get $pos))) (v128.and (local.get $case) (i8x16.eq (i8x16.min_u (local.tee $d (i8x16.sub (local.get $v) (local.get $A))) (local.get $letters)) (local.get $d))))) (local.get $k)))
+        (local.set $a3 (v128.xor (local.get $a3) (i32x4.shr_u (local.get $a3) (i32.const 15))))
+        (local.set $pos (i32.add (local.get $pos) (i32.const 64)))
+        (br $chunk)))
+    ;; Under 64 bytes left: up to four blocks, the last maybe partial,
+    ;; folded into the accumulators in the same turn.
     (block $done
       (loop $block
         (br_if $done (i32.ge_s (local.get $pos) (local.get $end)))
         (local.set $v (v128.load (local.get $pos)))
-        (local.set $v (i8x16.add (local.get $v) (v128.and (i8x16.splat (i32.const 32))
-          (i8x16.lt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x41))) (i8x16.splat (i32.const 26))))))
+        (local.set $v (i8x16.add (local.get $v) (v128.and (local.get $case) (i8x16.eq (i8x16.min_u (local.tee $d (i8x16.sub (local.get $v) (local.get $A))) (local.get $letters)) (local.get $d)))))
         (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 16))
           (then (local.set $v (v128.and (local.get $v)
             (i8x16.lt_u (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
               (i8x16.splat (i32.sub (local.get $end) (local.get $pos))))))))
-        (local.set $acc (i32x4.mul (v128.xor (local.get $acc) (local.get $v)) (local.get $k)))
-        (local.set $acc (v128.xor (local.get $acc) (i32x4.shr_u (local.get $acc) (i32.const 15))))
+        (local.set $a0 (i32x4.mul (v128.xor (local.get $a0) (local.get $v)) (local.get $k)))
+        (local.set $a0 (v128.xor (local.get $a0) (i32x4.shr_u (local.get $a0) (i32.const 15))))
+        ;; the next block goes to the next accumulator: a0 <- a1 <- a2 <- a3 <- a0
+        (local.set $d (local.get $a0))
+        (local.set $a0 (local.get $a1))
+        (local.set $a1 (local.get $a2))
+        (local.set $a2 (local.get $a3))
+        (local.set $a3 (local.get $d))
         (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
         (br $block)))
-    ;; The lanes in turn, each mixed in before the next: no two can cancel.
+    ;; The accumulators folded into one in turn, then its lanes each mixed
+    ;; in before the next: no two can cancel.
+    (local.set $a0 (i32x4.mul (v128.xor (local.get $a0) (local.get $a1)) (local.get $k)))
+    (local.set $a0 (v128.xor (local.get $a0) (i32x4.shr_u (local.get $a0) (i32.const 15))))
+    (local.set $a0 (i32x4.mul (v128.xor (local.get $a0) (local.get $a2)) (local.get $k)))
+    (local.set $a0 (v128.xor (local.get $a0) (i32x4.shr_u (local.get $a0) (i32.const 15))))
+    (local.set $a0 (i32x4.mul (v128.xor (local.get $a0) (local.get $a3)) (local.get $k)))
+    (local.set $a0 (v128.xor (local.get $a0) (i32x4.shr_u (local.get $a0) (i32.const 15))))
     (local.set $h (i32.xor (local.get $seed) (local.get $n)))
-    (local.set $h (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 0 (local.get $acc)))))
-    (local.set $h (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 1 (local.get $acc)))))
-    (local.set $h (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 2 (local.get $acc)))))
-    (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 3 (local.get $acc)))))
+    (local.set $h (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 0 (local.get $a0)))))
+    (local.set $h (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 1 (local.get $a0)))))
+    (local.set $h (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 2 (local.get $a0)))))
+    (call $mix (i32.xor (local.get $h) (i32x4.extract_lane 3 (local.get $a0)))))
 
   ;; A multiply and a fold of the high bits down (murmur3's finalizer steps).
   (func $mix (param $h i32) (result i32)
@@ -363,17 +426,18 @@
   ;; result may be written.
   (func (export "unescape") (param $pos i32) (param $end i32) (param $out i32) (param $table i32) (result i32)
     (local $backslashes i64) (local $codes i64) (local $carry i64) (local $keep i64)
-    (local $byte i32)
+    (local $byte i32) (local $backslash v128)
+    (local.set $backslash (v128.load offset=192 (i32.const 0)))
     (block $done
       (loop $chunk
         (br_if $done (i32.ge_u (local.get $pos) (local.get $end)))
         (local.set $backslashes (i64.or
           (i64.or
-            (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load (local.get $pos)) (i8x16.splat (i32.const 0x5c)))))
-            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=16 (local.get $pos)) (i8x16.splat (i32.const 0x5c))))) (i64.const 16)))
+            (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load (local.get $pos)) (local.get $backslash))))
+            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=16 (local.get $pos)) (local.get $backslash)))) (i64.const 16)))
           (i64.or
-            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=32 (local.get $pos)) (i8x16.splat (i32.const 0x5c))))) (i64.const 32))
-            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=48 (local.get $pos)) (i8x16.splat (i32.const 0x5c))))) (i64.const 48)))))
+            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=32 (local.get $pos)) (local.get $backslash)))) (i64.const 32))
+            (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=48 (local.get $pos)) (local.get $backslash)))) (i64.const 48)))))
         (local.set $keep (i64.const -1))
         (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 64))
           (then
@@ -451,11 +515,11 @@
     (local $stop i64) (local $earlier i32) (local $at i32) (local $last i32) (local $run i32)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (local $backslash v128) (local $quote v128) (local $control v128) (local $tab v128) (local $del v128)
-    (local.set $backslash (i8x16.splat (i32.const 0x5c)))
-    (local.set $quote (i8x16.splat (i32.const 0x22)))
-    (local.set $control (i8x16.splat (i32.const 0x1f)))
-    (local.set $tab (i8x16.splat (i32.const 0x09)))
-    (local.set $del (i8x16.splat (i32.const 0x7f)))
+    (local.set $backslash (v128.load offset=192 (i32.const 0)))
+    (local.set $quote (v128.load offset=208 (i32.const 0)))
+    (local.set $control (v128.load offset=224 (i32.const 0)))
+    (local.set $tab (v128.load offset=240 (i32.const 0)))
+    (local.set $del (v128.load offset=256 (i32.const 0)))
     (local.set $valid (i64.const -1))
     (loop $block
       (if (i32.ge_u (local.get $pos) (local.get $end)) (then (return (i32.const 0))))
