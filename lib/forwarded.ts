@@ -397,6 +397,22 @@ export function valueIn (value: string, k: number, at: number, copy?: ForwardedN
   return spanAt(value, copy ?? notes, k * NOTE + at)
 }
 
+/**
+ * When the value noted at `at` of the k-th element is a quoted-string with
+ * escapes, leaves its content as written (between its quotes, escapes and
+ * all) in `parameter` and returns true; false otherwise.
+ */
+export function escapedIn (value: string, k: number, at: number, copy?: ForwardedNotes): boolean {
+  const table = copy ?? notes
+  const start = table[k * NOTE + at]
+  const end = table[k * NOTE + at + 1]
+  if (start < 0 || end >= 0) return false
+  parameter.text = value
+  parameter.start = start + 1
+  parameter.end = -end - 1
+  return true
+}
+
 /** A parameter's value from its noted span, as a string; undefined when absent. */
 function valueAt (value: string, table: Int32Array, at: number): string | undefined {
   if (!spanAt(value, table, at)) return undefined

@@ -3,8 +3,8 @@
 
 import { canonical, endpoint, isObfuscated, scanEndpoint, scanIP, scanPort } from './address'
 import { headerText, hostnameOf, hostPart, previousElement, previousQuad, scanHost, scanPrefix, scanProto, requestHost, span, type HeaderValue } from './headers'
-import { copyNotes, FOR_AT, HOST_AT, parameter, PROTO_AT, scanForwarded, valueIn, walkWasCut, type ForwardedNotes } from './forwarded'
-import { forgetText } from './scan'
+import { copyNotes, escapedIn, FOR_AT, HOST_AT, parameter, PROTO_AT, scanForwarded, valueIn, walkWasCut, type ForwardedNotes } from './forwarded'
+import { charClass, forgetText, pairEnd, runEnd, unescapeQuoted } from './scan'
 import type { Config } from './options'
 import type { TrustMatcher } from './trust'
 
@@ -127,6 +127,17 @@ function scanTrustedPeer (config: Config, peer: string): boolean {
 
 function markInvalid (result: Resolution, header: string, value: string): void {
   if (result.invalid === null) result.invalid = { header, value }
+}
+
+/** Marks a malformed quoted value with escapes, text[start, end) as written
+ *  between its quotes: `invalid.value` unescapes it when it is first read.
+ *  (Only the Forwarded walk marks one, and nothing is read before it.) */
+function markInvalidEscaped (result: Resolution, header: string, text: string, start: number, end: number): void {
+  let value: string | null = null
+  result.invalid = Object.defineProperty({ header }, 'value', {
+    enumerable: true,
+    get: () => (value ??= unescapeQuoted(text, start, end))
+  }) as InvalidValue
 }
 
 /**
@@ -266,6 +277,50 @@ function classifyNode (text: string, start: number, end: number): number {
   return MALFORMED
 }
 
+// A `for` value with escapes longer than this is judged as written.
+const LONG_ESCAPED = 64
+const BACKSLASH = 92
+const BACKSLASHES = /\\/g
+// What a hidden node may hold (name, colon, port), and `\`.
+const ESCAPED_NODE = charClass(/[A-Za-z0-9._\-:\\]/)
+
+/**
+ * What a long `for` value with escapes names, judged as written, text[start,
+ * end) between its quotes: HIDDEN or MALFORMED, or -1 when it is short or
+ * opens with `[`: then the caller unescapes it and classifies that. (Else a
+ * hostile 16 KB value would be unescaped into a new string, copied and
+ * scanned again.)
+ *
+ * Such a value is no address: unescaped, it keeps at least half its length,
+ * where IPv4 with a port has at most 21 characters, and IPv6 needs its `[`.
+ * It names a hidden node only if it holds nothing but characters a hidden
+ * node may have, and `\`s but no `\\` (an escaped `\` is not one of them).
+ * Then each `\` escapes the character after it, so unescaping only drops the
+ * `\`s, and the name and the port can be judged as written.
+ */
+function escapedKind (text: string, start: number, end: number): number {
+  if (end - start <= LONG_ESCAPED) return -1
+  if (text.charCodeAt(text.charCodeAt(start) === BACKSLASH ? start + 1 : start) === 91) return -1
+  if (runEnd(ESCAPED_NODE, text, start, end) < end || pairEnd(BACKSLASH, text, start, end) < end) return MALFORMED
+  const colon = colonIn(text, start, end)
+  if (colon < 0) return hiddenPart(text, start, end, false) ? HIDDEN : MALFORMED
+  if (colonIn(text, colon + 1, end) >= 0) return MALFORMED
+  // (A `\` before the colon escapes it: the part before the colon drops it.)
+  return hiddenPart(text, start, colon, false) && hiddenPart(text, colon + 1, end, true) ? HIDDEN : MALFORMED
+}
+
+/** Whether text[start, end), a part of a value escapedKind reads, unescapes
+ *  to a hidden node's name (`port`: to its port). */
+function hiddenPart (text: string, start: number, end: number, port: boolean): boolean {
+  if (end - start <= LONG_ESCAPED) {
+    const part = text.slice(start, end).replace(BACKSLASHES, '')
+    return port ? scanPort(part, 0, part.length) > 0 || isObfuscated(part, 0, part.length) : isHiddenName(part, 0, part.length)
+  }
+  // Too long for `unknown` or a port: an obfuscated name, `_` (escaped or
+  // not) then at least 32 name characters.
+  return text.charCodeAt(text.charCodeAt(start) === BACKSLASH ? start + 1 : start) === 95
+}
+
 /**
  * Walks RFC 7239 elements from the right over their `for=` values, then
  * reads the host and protocol of the element that names the client. As in
@@ -290,6 +345,13 @@ function readForwarded (config: Config, result: Resolution, header: HeaderValue)
   let address: string | null = null
   let trustedCount = 1
   for (let i = count - 1; i >= 0; i--) { // every element noted for the walk has a `for`
+    // A long value with escapes is judged as written: it cannot be an
+    // address, and is not unescaped unless an application asks what it was.
+    if (escapedIn(value, i, FOR_AT, notes)) {
+      const kind = escapedKind(parameter.text, parameter.start, parameter.end)
+      if (kind === MALFORMED) markInvalidEscaped(result, 'forwarded', value, parameter.start, parameter.end)
+      if (kind >= 0) break
+    }
     valueIn(value, i, FOR_AT, notes)
     const text = parameter.text
     const kind = classifyNode(text, parameter.start, parameter.end)

@@ -24,6 +24,7 @@ interface NativeScan {
   percentEnd: (pos: number, end: number) => number
   unescape: (pos: number, end: number, out: number, table: number) => number
   prefixEnd: (pos: number, end: number, rows: number) => number
+  pairEnd: (pos: number, end: number, byte: number) => number
   foldHash: (pos: number, end: number, seed: number) => number
   /** The first address after the module's own constants. */
   dataEnd: WebAssembly.Global
@@ -193,6 +194,14 @@ export function percentEnd (text: string, i: number, end: number): number {
   for (let p = text.indexOf('%', i); p >= 0 && p < end; p = text.indexOf('%', p + 1)) {
     if (p + 2 >= end || !HEX_PAIR.test(text.slice(p + 1, p + 3))) return p
   }
+  return end
+}
+
+/** The first index i in (start, end) where text[i - 1] and text[i] are
+ *  both the character `code`, or `end`. */
+export function pairEnd (code: number, text: string, start: number, end: number): number {
+  if (load(text)) return native!.pairEnd(TEXT + start, TEXT + end, code) - TEXT
+  for (let i = start + 1; i < end; i++) if (text.charCodeAt(i) === code && text.charCodeAt(i - 1) === code) return i
   return end
 }
 

@@ -2,9 +2,10 @@
 ;; (WebAssembly SIMD). lib/scan.ts copies a one-byte string into this memory
 ;; and asks: where a run of a character class ends (runEnd, runStart), where
 ;; a quoted-string ends (quotedEnd), the first bad percent escape
-;; (percentEnd), the first problem in a path prefix (prefixEnd), and for a
-;; copy without escaping backslashes (unescape). The tests hold each answer to
-;; a plain model. `npm run build:wasm` compiles this file into lib/scan-wasm.ts.
+;; (percentEnd), the first problem in a path prefix (prefixEnd), where one
+;; byte first follows itself (pairEnd), and for a copy without escaping
+;; backslashes (unescape). The tests hold each answer to a plain model.
+;; `npm run build:wasm` compiles this file into lib/scan-wasm.ts.
 ;;
 ;; A class is a bitmap of the 128 ASCII codes, stored as 16 rows: row[c & 15]
 ;; has bit (c >> 4) set when c is in the class. Bytes 0x80-0xff are all in or
@@ -339,6 +340,29 @@
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (br $block)))
     (i32.const 0))
+
+  ;; The first address in (pos, end) whose byte and the byte before it are
+  ;; both `byte`, or end. (A value with `\\` in it is not what a
+  ;; quoted-pair scan of it may assume: lib/resolve.ts asks.) Lane k of a
+  ;; block is the pair at p+k and p+1+k.
+  (func (export "pairEnd") (param $pos i32) (param $end i32) (param $byte i32) (result i32)
+    (local $b v128) (local $pairs i32)
+    (local.set $b (i8x16.splat (local.get $byte)))
+    (block $done
+      (loop $block
+        (br_if $done (i32.ge_s (i32.add (local.get $pos) (i32.const 1)) (local.get $end)))
+        (local.set $pairs (i8x16.bitmask (v128.and
+          (i8x16.eq (v128.load (local.get $pos)) (local.get $b))
+          (i8x16.eq (v128.load offset=1 (local.get $pos)) (local.get $b)))))
+        ;; pairs whose second byte is at end or past it are not the text's
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $pos)) (i32.const 17))
+          (then (local.set $pairs (i32.and (local.get $pairs)
+            (i32.sub (i32.shl (i32.const 1) (i32.sub (i32.sub (local.get $end) (local.get $pos)) (i32.const 1))) (i32.const 1))))))
+        (if (local.get $pairs)
+          (then (return (i32.add (i32.add (local.get $pos) (i32.const 1)) (i32.ctz (local.get $pairs))))))
+        (local.set $pos (i32.add (local.get $pos) (i32.const 16)))
+        (br $block)))
+    (local.get $end))
 
   ;; A hash of [pos, end) with ASCII letters lowercased, started from `seed`:
   ;; names that differ only in case hash alike. Each 16-byte block is folded

@@ -10,7 +10,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import {
   charClass, checkPrefix, foldHash, forgetText, instantiate, nativeScans, type CharClass,
-  percentEnd as percentEndOnce, quotedEnd as quotedEndOnce, runEnd as runEndOnce, runStart as runStartOnce,
+  pairEnd as pairEndOnce, percentEnd as percentEndOnce, quotedEnd as quotedEndOnce, runEnd as runEndOnce, runStart as runStartOnce,
   unescapeQuoted as unescapeQuotedOnce
 } from '../lib/scan'
 import { SEED, scaled, title } from './properties/support'
@@ -31,6 +31,8 @@ const runStart = (cls: CharClass, text: string, start: number, end: number): num
   agree(runStartOnce(cls, text, start, end), runStartOnce(cls, PAD + text, start + P, end + P) - P, text)
 const percentEnd = (text: string, i: number, end: number): number =>
   agree(percentEndOnce(text, i, end), percentEndOnce(PAD + text, i + P, end + P) - P, text)
+const pairEnd = (code: number, text: string, i: number, end: number): number =>
+  agree(pairEndOnce(code, text, i, end), pairEndOnce(code, PAD + text, i + P, end + P) - P, text)
 const quotedEnd = (text: string, i: number): number => {
   const padded = quotedEndOnce(PAD + text, i + P)
   return agree(quotedEndOnce(text, i), padded > 0 ? padded - P : padded < 0 ? padded + P : 0, text)
@@ -170,6 +172,35 @@ for (const wide of [false, true]) {
     t.pass()
   })
 }
+
+function modelPair (code: number, text: string, i: number, end: number): number {
+  for (let k = i + 1; k < end; k++) if (text.charCodeAt(k) === code && text.charCodeAt(k - 1) === code) return k
+  return end
+}
+
+for (const wide of [false, true]) {
+  const runs = scaled(3000)
+  t.test(title(`pairEnd is the model's, ${wide ? 'above U+00FF (fallback)' : 'Latin-1 (native)'}`, runs), async (t) => {
+    // Single backslashes between other bytes, and now and then two.
+    const single = textOf(['\\a', 'a\\', 'b', '\\\xff', '"'], wide)
+    const text = fc.oneof(single, fc.tuple(single, single).map(([a, b]) => a + '\\\\' + b), textOf(['\\', 'a'], wide))
+    fc.assert(fc.property(text.chain((s) => fc.tuple(fc.constant(s), fc.nat({ max: s.length }), fc.nat({ max: s.length }))), ([s, a, b]) => {
+      const [i, end] = a < b ? [a, b] : [b, a]
+      return pairEnd(92, s, i, end) === modelPair(92, s, i, end)
+    }), { seed: SEED, numRuns: runs })
+    t.pass()
+  })
+}
+
+t.test('pairEnd: a pair in every lane, and at the end', async (t) => {
+  for (let at = 1; at < 60; at++) {
+    const text = 'ab'.repeat(40).slice(0, at - 1) + '\\\\' + 'ba'.repeat(40)
+    t.equal(pairEnd(92, text, 0, text.length), at, `the second \\ at ${at}`)
+    t.equal(pairEnd(92, text, 0, at + 1), at, 'the pair just inside the end')
+    t.equal(pairEnd(92, text, 0, at), at, 'the end cuts the pair (and is returned)')
+    t.equal(pairEnd(92, text, at, text.length), text.length, 'the start cuts the pair')
+  }
+})
 
 t.test('percent escapes: every digit, every lane, the last bytes', async (t) => {
   // 64-byte chunks, with the next block read for a `%` in the last two lanes:
