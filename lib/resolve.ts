@@ -78,8 +78,7 @@ function forwardedAddresses (peer: string, value: string, count: number): string
 /** The canonical address that the `for` of the k-th noted element names
  *  (the walk took it, so it is one). */
 function forAddress (value: string, k: number, notes?: ForwardedNotes): string {
-  valueIn(value, k, FOR_AT, notes)
-  classifyNode(parameter.text, parameter.start, parameter.end)
+  forKind(value, k, notes)
   return canonical(parameter.text, endpoint.start, endpoint.end)
 }
 
@@ -125,18 +124,20 @@ function scanTrustedPeer (config: Config, peer: string): boolean {
   return trusts(config, config.trustFunction === null ? '' : canonical(peer, 0, end), 0)
 }
 
-function markInvalid (result: Resolution, header: string, value: string): void {
-  if (result.invalid === null) result.invalid = { header, value }
-}
-
-/** Marks a malformed quoted value with escapes, text[start, end) as written
- *  between its quotes: `invalid.value` unescapes it when it is first read.
- *  (Only the Forwarded walk marks one, and nothing is read before it.) */
-function markInvalidEscaped (result: Resolution, header: string, text: string, start: number, end: number): void {
-  let value: string | null = null
+/** Marks the first malformed value. With `start`, a quoted value with
+ *  escapes, value[start, end) as written between its quotes: `invalid.value`
+ *  unescapes it when it is first read (the walk judged it as written). */
+function markInvalid (result: Resolution, header: string, value: string, start = -1, end = -1): void {
+  if (result.invalid !== null) return
+  if (start < 0) {
+    result.invalid = { header, value }
+    return
+  }
+  let unescaped: string | null = null
   result.invalid = Object.defineProperty({ header }, 'value', {
     enumerable: true,
-    get: () => (value ??= unescapeQuoted(text, start, end))
+    get: () => (unescaped ??= unescapeQuoted(value, start, end)),
+    set: (replaced: string) => { unescaped = replaced }
   }) as InvalidValue
 }
 
@@ -246,6 +247,8 @@ function readProto (result: Resolution, header: string, text: string, start: num
 const ADDRESS = 0
 const HIDDEN = 1
 const MALFORMED = 2
+// Malformed, judged as written (escapedKind): `parameter` holds it so.
+const MALFORMED_AS_WRITTEN = 3
 
 function isHiddenName (text: string, start: number, end: number): boolean {
   return (end - start === 7 && text.slice(start, end).toLowerCase() === 'unknown') || isObfuscated(text, start, end)
@@ -285,39 +288,62 @@ const BACKSLASHES = /\\/g
 const ESCAPED_NODE = charClass(/[A-Za-z0-9._\-:\\]/)
 
 /**
+ * What the `for` value of the k-th noted element names. For an address,
+ * `parameter.text` is a text it is in and `endpoint` says where; for
+ * MALFORMED_AS_WRITTEN, `parameter` holds the value as written.
+ */
+function forKind (value: string, k: number, notes?: ForwardedNotes): number {
+  if (escapedIn(value, k, FOR_AT, notes)) {
+    const kind = escapedKind(parameter.text, parameter.start, parameter.end)
+    if (kind >= 0) return kind
+  }
+  valueIn(value, k, FOR_AT, notes)
+  return classifyNode(parameter.text, parameter.start, parameter.end)
+}
+
+/**
  * What a long `for` value with escapes names, judged as written, text[start,
- * end) between its quotes: HIDDEN or MALFORMED, or -1 when it is short or
- * opens with `[`: then the caller unescapes it and classifies that. (Else a
- * hostile 16 KB value would be unescaped into a new string, copied and
- * scanned again.)
+ * end) between its quotes; -1 when it is short or opens with `[` (IPv6):
+ * then the caller unescapes it and classifies that. Else a hostile 16 KB
+ * value would be unescaped into a new string, copied and scanned again.
  *
- * Such a value is no address: unescaped, it keeps at least half its length,
- * where IPv4 with a port has at most 21 characters, and IPv6 needs its `[`.
- * It names a hidden node only if it holds nothing but characters a hidden
- * node may have, and `\`s but no `\\` (an escaped `\` is not one of them).
- * Then each `\` escapes the character after it, so unescaping only drops the
- * `\`s, and the name and the port can be judged as written.
+ * Nothing but `unknown` or an obfuscated name, IPv4, a colon and a port
+ * (digits or an obfuscated name) makes a node outside brackets, so a value
+ * with anything else, or with `\\` (an escaped `\`), is malformed. Without
+ * them, each `\` escapes the character after it: unescaping only drops the
+ * `\`s, so the colon, the name and the port can be found as written. Only
+ * an IPv4 name is unescaped then (it is short: 64 characters written at
+ * most), and left in `parameter` for the walk.
  */
 function escapedKind (text: string, start: number, end: number): number {
   if (end - start <= LONG_ESCAPED) return -1
   if (text.charCodeAt(text.charCodeAt(start) === BACKSLASH ? start + 1 : start) === 91) return -1
-  if (runEnd(ESCAPED_NODE, text, start, end) < end || pairEnd(BACKSLASH, text, start, end) < end) return MALFORMED
+  if (runEnd(ESCAPED_NODE, text, start, end) < end || pairEnd(BACKSLASH, text, start, end) < end) return MALFORMED_AS_WRITTEN
   const colon = colonIn(text, start, end)
-  if (colon < 0) return hiddenPart(text, start, end, false) ? HIDDEN : MALFORMED
-  if (colonIn(text, colon + 1, end) >= 0) return MALFORMED
+  // Without a port: a name (too long for IPv4, at least 32 characters unescaped).
+  if (colon < 0) return hiddenPart(text, start, end, false) ? HIDDEN : MALFORMED_AS_WRITTEN
+  if (colonIn(text, colon + 1, end) >= 0 || !hiddenPart(text, colon + 1, end, true)) return MALFORMED_AS_WRITTEN
   // (A `\` before the colon escapes it: the part before the colon drops it.)
-  return hiddenPart(text, start, colon, false) && hiddenPart(text, colon + 1, end, true) ? HIDDEN : MALFORMED
+  if (hiddenPart(text, start, colon, false)) return HIDDEN
+  // IPv4 with a port (`1.2.3.4:_…`): its address, unescaped.
+  if (colon - start > LONG_ESCAPED) return MALFORMED_AS_WRITTEN
+  const address = text.slice(start, colon).replace(BACKSLASHES, '')
+  if (classifyNode(address, 0, address.length) !== ADDRESS) return MALFORMED_AS_WRITTEN
+  parameter.text = address
+  parameter.start = 0
+  parameter.end = address.length
+  return ADDRESS
 }
 
 /** Whether text[start, end), a part of a value escapedKind reads, unescapes
- *  to a hidden node's name (`port`: to its port). */
+ *  to a hidden node's name (`port`: to a port, digits or an obfuscated name). */
 function hiddenPart (text: string, start: number, end: number, port: boolean): boolean {
   if (end - start <= LONG_ESCAPED) {
     const part = text.slice(start, end).replace(BACKSLASHES, '')
     return port ? scanPort(part, 0, part.length) > 0 || isObfuscated(part, 0, part.length) : isHiddenName(part, 0, part.length)
   }
-  // Too long for `unknown` or a port: an obfuscated name, `_` (escaped or
-  // not) then at least 32 name characters.
+  // Too long for `unknown` or digits: an obfuscated name, `_` (escaped or
+  // not) then name characters.
   return text.charCodeAt(text.charCodeAt(start) === BACKSLASH ? start + 1 : start) === 95
 }
 
@@ -345,18 +371,11 @@ function readForwarded (config: Config, result: Resolution, header: HeaderValue)
   let address: string | null = null
   let trustedCount = 1
   for (let i = count - 1; i >= 0; i--) { // every element noted for the walk has a `for`
-    // A long value with escapes is judged as written: it cannot be an
-    // address, and is not unescaped unless an application asks what it was.
-    if (escapedIn(value, i, FOR_AT, notes)) {
-      const kind = escapedKind(parameter.text, parameter.start, parameter.end)
-      if (kind === MALFORMED) markInvalidEscaped(result, 'forwarded', value, parameter.start, parameter.end)
-      if (kind >= 0) break
-    }
-    valueIn(value, i, FOR_AT, notes)
+    const kind = forKind(value, i, notes)
     const text = parameter.text
-    const kind = classifyNode(text, parameter.start, parameter.end)
     if (kind !== ADDRESS) {
       if (kind === MALFORMED) markInvalid(result, 'forwarded', text.slice(parameter.start, parameter.end))
+      if (kind === MALFORMED_AS_WRITTEN) markInvalid(result, 'forwarded', text, parameter.start, parameter.end)
       break
     }
     result.walked++

@@ -235,13 +235,14 @@ export function checkPrefix (path: CharClass, slashes: CharClass, text: string, 
 // A seed per process, so that colliding names cannot be prepared in advance.
 const SEED = (Math.random() * 0x100000000) | 0
 
-// Texts longer than this are hashed natively.
+// Names longer than this, in a text the memory can take, are hashed natively.
 const LONG_HASH = 64
 
 /**
  * A 32-bit hash of text[start, end) with ASCII letters lowercased, seeded
- * per process: names equal but for case hash alike (two texts of one length
- * are always hashed the same way), and colliding names cannot be prepared in
+ * per process: names of one text equal but for case hash alike (two names of
+ * one length in one text are hashed the same way; the same name in another
+ * text may take the other path), and colliding names cannot be prepared in
  * advance. Equal hashes still need a comparison.
  */
 export function foldHash (text: string, start: number, end: number): number {
