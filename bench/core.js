@@ -399,14 +399,15 @@ async function runCase (id) {
 
 // ---------------------------------------------------------------- report
 
-/** The request, chain and anchor cases run in PROCESSES fresh processes (median of their
- *  medians): one process can be unlucky with its JIT, by 30% or more. */
+/** The request, chain, 16 KB and anchor cases run in PROCESSES fresh processes (median
+ *  of their medians): one process can be unlucky with its JIT, or with a noisy
+ *  neighbour on a shared machine, by 30% or more. */
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 5)
 
 function runAll () {
   const results = {}
   for (const id of Object.keys(CASES)) {
-    const runs = ['request', 'chain', 'anchor'].includes(CASES[id].group) ? PROCESSES : 1
+    const runs = ['request', 'chain', 'long', 'anchor'].includes(CASES[id].group) ? PROCESSES : 1
     const outs = []
     for (let k = 0; k < runs; k++) {
       outs.push(JSON.parse(execFileSync(process.execPath, [...NODE_FLAGS, __filename, '--case', id], { encoding: 'utf8' })))

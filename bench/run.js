@@ -118,7 +118,7 @@ async function main () {
   }
   if (only !== 'e2e') {
     results.core = core.runAll()
-    console.log(`\ncore (no Fastify), CPU time, ${core.ROUNDS} rounds per case, medians; each case in a fresh process (request, chain and anchor cases: median of ${core.PROCESSES} processes)\n`)
+    console.log(`\ncore (no Fastify), CPU time, ${core.ROUNDS} rounds per case, medians; each case in a fresh process (request, chain, 16 KB and anchor cases: median of ${core.PROCESSES} processes)\n`)
     console.log(core.markdown(core.report(results.core)))
   }
   results.machine.loadAverageAfter = os.loadavg().map((x) => Number(x.toFixed(2)))
