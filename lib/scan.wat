@@ -250,18 +250,22 @@
   ;; same whatever it holds: the byte at j is read with the two before it
   ;; (loads at j-1 and j-2). That finds a `%` without hex digits (j is not a
   ;; hex digit, and j-1 or j-2 is a `%`), an encoded `/` or `\` (ending at j),
-  ;; and an encoded dot (`%2e` ending at j). Dot segments are then found on
-  ;; 16-bit masks of `/`, `.` and encoded-dot ends, with the previous block's
-  ;; masks below them: a `/` at j closes one when the one or two dot units
-  ;; before it follow a `/` (seven bytes back at most).
+  ;; and an encoded dot (`%2e` ending at j). Four blocks make a 64-byte
+  ;; chunk, whose lanes are bits of 64-bit masks: problems, `/`, `.` and
+  ;; encoded-dot ends. Dot segments are found on those masks once per chunk,
+  ;; with the top bits of the last chunk's carried in: a `/` at j closes one
+  ;; when the one or two dot units before it follow a `/` (seven bytes back
+  ;; at most).
   ;;
   ;; The caller puts two zero bytes before the prefix and `//` after it, then
   ;; 16 zero bytes: lanes up to end+1 are checked (a `%` in the last two
   ;; places finds no hex digits there), and the `/` at end closes the last
-  ;; segment.
+  ;; segment. What a chunk reads past that only shows in lanes past end+1,
+  ;; which are masked off.
   (func (export "prefixEnd") (param $pos i32) (param $end i32) (param $at i32) (result i32)
-    (local $p i32) (local $bad i32) (local $s i32) (local $d i32) (local $e i32) (local $ps i32) (local $pd i32) (local $pe i32)
-    (local $S i32) (local $D i32) (local $E i32) (local $g i32) (local $h i32)
+    (local $p i32)
+    (local $bad i64) (local $S i64) (local $D i64) (local $E i64) (local $g i64) (local $h i64)
+    (local $lastS i64) (local $lastG i64) (local $lastH i64)
     (local $rows v128) (local $pow2 v128) (local $hex v128) (local $low v128) (local $zero v128)
     (local $slash v128) (local $dot v128) (local $pct v128) (local $two v128) (local $five v128) (local $sp v128) (local $le v128) (local $lf v128) (local $lc v128)
     (local $v v128) (local $v1 v128) (local $v2 v128) (local $lo v128) (local $bit v128) (local $pct2 v128) (local $pcts v128) (local $x v128) (local $vl v128) (local $badv v128)
@@ -278,67 +282,147 @@
     (local.set $le (v128.load offset=144 (i32.const 0)))
     (local.set $lf (v128.load offset=160 (i32.const 0)))
     (local.set $lc (v128.load offset=176 (i32.const 0)))
-    ;; $p is two bytes before the block: lane k of the block is the byte at p+2+k
+    ;; $p is two bytes before the chunk: bit i of its masks is the byte at p+2+i
     (local.set $p (i32.sub (local.get $pos) (i32.const 2)))
     (block $done
-      (loop $block
+      (loop $chunk
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $bad (i64.const 0))
+        (local.set $S (i64.const 0))
+        (local.set $E (i64.const 0))
+        ;; In each block: characters outside the class; then, when a `%` is
+        ;; one or two bytes back somewhere, a lane that is no hex digit with
+        ;; one there, the end of %2f or %5c, and the end of %2e.
+        ;; block 0: bytes p+2..p+17
         (local.set $v2 (v128.load (local.get $p)))
         (local.set $v1 (v128.load offset=1 (local.get $p)))
         (local.set $v (v128.load offset=2 (local.get $p)))
-        ;; characters outside the class
         (local.set $lo (v128.and (local.get $v) (local.get $low)))
         (local.set $bit (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
         (local.set $badv (i8x16.eq (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo)) (local.get $bit)) (local.get $zero)))
-        ;; a `%` one or two bytes back
         (local.set $pct2 (i8x16.eq (local.get $v2) (local.get $pct)))
         (local.set $pcts (v128.or (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $pct))))
-        (local.set $e (i32.const 0))
         (if (v128.any_true (local.get $pcts))
           (then
             (local.set $vl (v128.or (local.get $v) (local.get $sp)))
             (local.set $x (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $two))))
-            (local.set $e (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le)))))
+            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le))))) (i64.const 0))))
             (local.set $badv (v128.or (local.get $badv) (v128.or
-              ;; not a hex digit, a `%` one or two bytes back
               (v128.and (local.get $pcts)
                 (i8x16.eq (v128.and (i8x16.swizzle (local.get $hex) (local.get $lo)) (local.get $bit)) (local.get $zero)))
-              ;; the end of %2f or %5c
               (v128.or
                 (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $lf)))
                 (v128.and (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $five)))
                   (i8x16.eq (local.get $vl) (local.get $lc)))))))))
-        (local.set $bad (i8x16.bitmask (local.get $badv)))
-        (local.set $s (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash))))
-        (local.set $d (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $dot))))
-        ;; Dot segments, on masks of this block (bits 16-31) over the last (0-15):
-        ;; g, a dot unit right after a `/`, marked where the unit ends;
-        ;; h, the end of one such unit, or of a second unit right after one;
-        ;; a `/` right after h closes a dot segment.
-        (if (local.get $s)
+        (local.set $bad (i64.or (local.get $bad) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $badv))) (i64.const 0))))
+        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 0))))
+        ;; block 1: bytes p+18..p+33
+        (local.set $v2 (v128.load offset=16 (local.get $p)))
+        (local.set $v1 (v128.load offset=17 (local.get $p)))
+        (local.set $v (v128.load offset=18 (local.get $p)))
+        (local.set $lo (v128.and (local.get $v) (local.get $low)))
+        (local.set $bit (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
+        (local.set $badv (i8x16.eq (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+        (local.set $pct2 (i8x16.eq (local.get $v2) (local.get $pct)))
+        (local.set $pcts (v128.or (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $pct))))
+        (if (v128.any_true (local.get $pcts))
           (then
-            (local.set $S (i32.or (local.get $ps) (i32.shl (local.get $s) (i32.const 16))))
-            (local.set $D (i32.or (local.get $pd) (i32.shl (local.get $d) (i32.const 16))))
-            (local.set $E (i32.or (local.get $pe) (i32.shl (local.get $e) (i32.const 16))))
-            (local.set $g (i32.or
-              (i32.and (local.get $D) (i32.shl (local.get $S) (i32.const 1)))
-              (i32.and (local.get $E) (i32.shl (local.get $S) (i32.const 3)))))
-            (local.set $h (i32.or (local.get $g) (i32.or
-              (i32.and (local.get $D) (i32.shl (local.get $g) (i32.const 1)))
-              (i32.and (local.get $E) (i32.shl (local.get $g) (i32.const 3))))))
-            (local.set $bad (i32.or (local.get $bad)
-              (i32.shr_u (i32.and (local.get $S) (i32.shl (local.get $h) (i32.const 1))) (i32.const 16))))))
-        (local.set $ps (local.get $s))
-        (local.set $pd (local.get $d))
-        (local.set $pe (local.get $e))
-        ;; lanes past end+1 (the zeros the caller put there) are not the prefix's
-        (if (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 16))
-          (then (local.set $bad (i32.and (local.get $bad)
-            (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $p))) (i32.const 1))))))
-        (if (local.get $bad)
-          (then (return (i32.add (i32.add (local.get $p) (i32.const 2)) (i32.ctz (local.get $bad))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (br $block)))
+            (local.set $vl (v128.or (local.get $v) (local.get $sp)))
+            (local.set $x (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $two))))
+            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le))))) (i64.const 16))))
+            (local.set $badv (v128.or (local.get $badv) (v128.or
+              (v128.and (local.get $pcts)
+                (i8x16.eq (v128.and (i8x16.swizzle (local.get $hex) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+              (v128.or
+                (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $lf)))
+                (v128.and (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $five)))
+                  (i8x16.eq (local.get $vl) (local.get $lc)))))))))
+        (local.set $bad (i64.or (local.get $bad) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $badv))) (i64.const 16))))
+        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 16))))
+        ;; block 2: bytes p+34..p+49
+        (local.set $v2 (v128.load offset=32 (local.get $p)))
+        (local.set $v1 (v128.load offset=33 (local.get $p)))
+        (local.set $v (v128.load offset=34 (local.get $p)))
+        (local.set $lo (v128.and (local.get $v) (local.get $low)))
+        (local.set $bit (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
+        (local.set $badv (i8x16.eq (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+        (local.set $pct2 (i8x16.eq (local.get $v2) (local.get $pct)))
+        (local.set $pcts (v128.or (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $pct))))
+        (if (v128.any_true (local.get $pcts))
+          (then
+            (local.set $vl (v128.or (local.get $v) (local.get $sp)))
+            (local.set $x (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $two))))
+            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le))))) (i64.const 32))))
+            (local.set $badv (v128.or (local.get $badv) (v128.or
+              (v128.and (local.get $pcts)
+                (i8x16.eq (v128.and (i8x16.swizzle (local.get $hex) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+              (v128.or
+                (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $lf)))
+                (v128.and (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $five)))
+                  (i8x16.eq (local.get $vl) (local.get $lc)))))))))
+        (local.set $bad (i64.or (local.get $bad) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $badv))) (i64.const 32))))
+        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 32))))
+        ;; block 3: bytes p+50..p+65
+        (local.set $v2 (v128.load offset=48 (local.get $p)))
+        (local.set $v1 (v128.load offset=49 (local.get $p)))
+        (local.set $v (v128.load offset=50 (local.get $p)))
+        (local.set $lo (v128.and (local.get $v) (local.get $low)))
+        (local.set $bit (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
+        (local.set $badv (i8x16.eq (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+        (local.set $pct2 (i8x16.eq (local.get $v2) (local.get $pct)))
+        (local.set $pcts (v128.or (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $pct))))
+        (if (v128.any_true (local.get $pcts))
+          (then
+            (local.set $vl (v128.or (local.get $v) (local.get $sp)))
+            (local.set $x (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $two))))
+            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le))))) (i64.const 48))))
+            (local.set $badv (v128.or (local.get $badv) (v128.or
+              (v128.and (local.get $pcts)
+                (i8x16.eq (v128.and (i8x16.swizzle (local.get $hex) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+              (v128.or
+                (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $lf)))
+                (v128.and (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $five)))
+                  (i8x16.eq (local.get $vl) (local.get $lc)))))))))
+        (local.set $bad (i64.or (local.get $bad) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $badv))) (i64.const 48))))
+        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 48))))
+        ;; Dot segments, in a chunk with a `/` (a chunk without one closes
+        ;; none, and hands nothing on): g, a dot unit right after a `/`, marked
+        ;; where the unit ends; h, the end of one such unit, or of a second
+        ;; unit right after one; a `/` right after h closes a dot segment.
+        ;; (x << k, with the last chunk's top k bits below: the lane k bytes
+        ;; back.) The `.`s are looked for only here.
+        (if (i64.eqz (local.get $S))
+          (then
+            (local.set $lastS (i64.const 0))
+            (local.set $lastG (i64.const 0))
+            (local.set $lastH (i64.const 0)))
+          (else
+            (local.set $D (i64.or
+              (i64.or
+                (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=2 (local.get $p)) (local.get $dot))))
+                (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=18 (local.get $p)) (local.get $dot)))) (i64.const 16)))
+              (i64.or
+                (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=34 (local.get $p)) (local.get $dot)))) (i64.const 32))
+                (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=50 (local.get $p)) (local.get $dot)))) (i64.const 48)))))
+            (local.set $g (i64.or
+              (i64.and (local.get $D) (i64.or (i64.shl (local.get $S) (i64.const 1)) (i64.shr_u (local.get $lastS) (i64.const 63))))
+              (i64.and (local.get $E) (i64.or (i64.shl (local.get $S) (i64.const 3)) (i64.shr_u (local.get $lastS) (i64.const 61))))))
+            (local.set $h (i64.or (local.get $g) (i64.or
+              (i64.and (local.get $D) (i64.or (i64.shl (local.get $g) (i64.const 1)) (i64.shr_u (local.get $lastG) (i64.const 63))))
+              (i64.and (local.get $E) (i64.or (i64.shl (local.get $g) (i64.const 3)) (i64.shr_u (local.get $lastG) (i64.const 61)))))))
+            (local.set $bad (i64.or (local.get $bad)
+              (i64.and (local.get $S) (i64.or (i64.shl (local.get $h) (i64.const 1)) (i64.shr_u (local.get $lastH) (i64.const 63))))))
+            (local.set $lastS (local.get $S))
+            (local.set $lastG (local.get $g))
+            (local.set $lastH (local.get $h))))
+        ;; lanes past end+1 are not the prefix's
+        (if (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 64))
+          (then (local.set $bad (i64.and (local.get $bad)
+            (i64.sub (i64.shl (i64.const 1) (i64.extend_i32_u (i32.sub (local.get $end) (local.get $p)))) (i64.const 1))))))
+        (if (i64.ne (local.get $bad) (i64.const 0))
+          (then (return (i32.add (i32.add (local.get $p) (i32.const 2)) (i32.wrap_i64 (i64.ctz (local.get $bad)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (br $chunk)))
     (i32.const 0))
 
   ;; The first address in (pos, end) whose byte and the byte before it are
