@@ -317,7 +317,7 @@ function forKind (value: string, k: number, notes?: ForwardedNotes): number {
  */
 function escapedKind (text: string, start: number, end: number): number {
   if (end - start <= LONG_ESCAPED) return -1
-  if (text.charCodeAt(text.charCodeAt(start) === BACKSLASH ? start + 1 : start) === 91) return -1
+  if (firstCharacter(text, start) === 91) return -1
   if (runEnd(ESCAPED_NODE, text, start, end) < end || pairEnd(BACKSLASH, text, start, end) < end) return MALFORMED_AS_WRITTEN
   const colon = colonIn(text, start, end)
   // Without a port: a name (too long for IPv4, at least 32 characters unescaped).
@@ -335,6 +335,12 @@ function escapedKind (text: string, start: number, end: number): number {
   return ADDRESS
 }
 
+/** The code of the first character of an escaped value that starts at
+ *  text[start], escaped or not. */
+function firstCharacter (text: string, start: number): number {
+  return text.charCodeAt(text.charCodeAt(start) === BACKSLASH ? start + 1 : start)
+}
+
 /** Whether text[start, end), a part of a value escapedKind reads, unescapes
  *  to a hidden node's name (`port`: to a port, digits or an obfuscated name). */
 function hiddenPart (text: string, start: number, end: number, port: boolean): boolean {
@@ -344,7 +350,7 @@ function hiddenPart (text: string, start: number, end: number, port: boolean): b
   }
   // Too long for `unknown` or digits: an obfuscated name, `_` (escaped or
   // not) then name characters.
-  return text.charCodeAt(text.charCodeAt(start) === BACKSLASH ? start + 1 : start) === 95
+  return firstCharacter(text, start) === 95
 }
 
 /**
