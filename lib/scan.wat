@@ -23,8 +23,10 @@
   ;; every pass of the loop, three or four instructions each time.
   ;;   0  POW2: a high nibble to its bit (0 for 8-15, the non-ASCII bytes)
   (data (i32.const 0) "\01\02\04\08\10\20\40\80\00\00\00\00\00\00\00\00")
-  ;;  16  HEX: the hex digits as class rows (0-9, A-F, a-f)
-  (data (i32.const 16) "\08\58\58\58\58\58\58\08\08\08\00\00\00\00\00\00")
+  ;;  16  HIGH_HEX: for prefixEnd, a high nibble to its bit as in POW2, but
+  ;;      0 for 0 and 1 (controls, never in a path) and with bit 0 added
+  ;;      for 3 (digits) and bit 1 for 4 and 6 (letters): see HEX_ROWS
+  (data (i32.const 16) "\00\00\04\09\12\20\42\80\00\00\00\00\00\00\00\00")
   ;;  32  the low nibble
   (data (i32.const 32) "\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f\0f")
   ;;  48  `/`
@@ -33,18 +35,19 @@
   (data (i32.const 64) "\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e\2e")
   ;;  80  `%`
   (data (i32.const 80) "\25\25\25\25\25\25\25\25\25\25\25\25\25\25\25\25")
-  ;;  96  `2`
-  (data (i32.const 96) "\32\32\32\32\32\32\32\32\32\32\32\32\32\32\32\32")
-  ;; 112  `5`
-  (data (i32.const 112) "\35\35\35\35\35\35\35\35\35\35\35\35\35\35\35\35")
+  ;;  96  PAIRS: for prefixEnd, by the low nibble of a `%`'s second hex digit
+  ;;      (c, e, f), its first digit (5, 2, 2) with bit 0x40 flipped: see there
+  (data (i32.const 96) "\00\00\00\75\00\72\72\00\00\00\00\00\00\00\00\00")
+  ;; 112  0x40, the bit that sets letters apart from digits
+  (data (i32.const 112) "\40\40\40\40\40\40\40\40\40\40\40\40\40\40\40\40")
   ;; 128  0x20, which lowercases a letter
   (data (i32.const 128) "\20\20\20\20\20\20\20\20\20\20\20\20\20\20\20\20")
-  ;; 144  `e`
-  (data (i32.const 144) "\65\65\65\65\65\65\65\65\65\65\65\65\65\65\65\65")
-  ;; 160  `f`
-  (data (i32.const 160) "\66\66\66\66\66\66\66\66\66\66\66\66\66\66\66\66")
-  ;; 176  `c`
-  (data (i32.const 176) "\63\63\63\63\63\63\63\63\63\63\63\63\63\63\63\63")
+  ;; 144  HEX_ROWS: bit 0 in the rows of the digits' low nibbles (0-9), bit
+  ;;      1 in the letters' (1-6): with HIGH_HEX, the hex digits as a class
+  (data (i32.const 144) "\01\03\03\03\03\03\03\01\01\01\00\00\00\00\00\00")
+  ;; 160  3, the two hex bits
+  (data (i32.const 160) "\03\03\03\03\03\03\03\03\03\03\03\03\03\03\03\03")
+  ;; 176  (written by prefixEnd at each call: its class rows with HEX_ROWS)
   ;; 192  `\\`
   (data (i32.const 192) "\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c\5c")
   ;; 208  `"`
@@ -240,151 +243,149 @@
         (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $end) (local.get $at))) (i32.const 1))))))
     (local.get $mask))
 
-  ;; A path prefix, [pos, end): 0 when it is sound, else the address (at or
-  ;; after it) where the scan saw its first problem: a character outside the
-  ;; class whose rows are at `at` (no bytes 0x80-0xff), a `%` without two hex
-  ;; digits, an encoded `/` or `\` (`%2f`, `%5c`), or a dot segment (`.`,
-  ;; `..`, `%2e`, in any mix).
+  ;; A path prefix, [pos, end): 0 when it is sound, else an address at or
+  ;; after pos (of the 64-byte chunk where the scan saw the first problem): a
+  ;; character outside the class whose rows are at `at` (no bytes
+  ;; 0x80-0xff; the class must hold the hex digits, as a path's does), a `%`
+  ;; without two hex digits, an encoded `/` or `\` (`%2f`, `%5c`), or a dot
+  ;; segment (`.`, `..`, `%2e`, in any mix).
   ;;
   ;; Each lane looks back, never ahead, so that every block costs about the
   ;; same whatever it holds: the byte at j is read with the two before it
-  ;; (loads at j-1 and j-2). That finds a `%` without hex digits (j is not a
-  ;; hex digit, and j-1 or j-2 is a `%`), an encoded `/` or `\` (ending at j),
-  ;; and an encoded dot (`%2e` ending at j). Four blocks make a 64-byte
-  ;; chunk, whose lanes are bits of 64-bit masks: problems, `/`, `.` and
-  ;; encoded-dot ends. Dot segments are found on those masks once per chunk,
-  ;; with the top bits of the last chunk's carried in: a `/` at j closes one
-  ;; when the one or two dot units before it follow a `/` (seven bytes back
-  ;; at most).
+  ;; (loads at j-1 and j-2). In a block with a `%` one or two bytes back
+  ;; somewhere:
+  ;; - One lookup serves both the class and the hex digits. The class rows
+  ;;   get HEX_ROWS in bits 0 and 1 (the rows of controls, which no path
+  ;;   holds), and HIGH_HEX sends the high nibble of a digit or letter to
+  ;;   that bit as well as to its own. So t = row & bit is 0 outside the
+  ;;   class, and t & 3 is 0 for a byte that is no hex digit: a lane with a
+  ;;   `%` one or two back is tested on t & 3, any other on t.
+  ;; - An encoded byte ends at j when j-2 is a `%`. It is `/`, `\` or `.`
+  ;;   (`%2f`, `%5c`, `%2e`, either case) when j's low nibble is 6, 3 or 5
+  ;;   and j is a letter, with j-1 then `2`, `5`, `2`: PAIRS holds those
+  ;;   digits, by that nibble, with bit 0x40 flipped, and j-1 is compared
+  ;;   with it after flipping the same bit when j is a letter (j-1 and j
+  ;;   are hex digits here, or the lane is a problem anyway). Those ends are
+  ;;   one mask; those whose nibble is not 5 are problems.
+  ;; Problems gather in one vector per chunk.
   ;;
-  ;; The caller puts two zero bytes before the prefix and `//` after it, then
-  ;; 16 zero bytes: lanes up to end+1 are checked (a `%` in the last two
-  ;; places finds no hex digits there), and the `/` at end closes the last
-  ;; segment. What a chunk reads past that only shows in lanes past end+1,
-  ;; which are masked off.
+  ;; Four blocks make a 64-byte chunk, whose lanes are bits of 64-bit masks:
+  ;; `/`, `.` and encoded ends. Dot segments are found on those masks once
+  ;; per chunk, with the top bits of the last chunk's carried in: a `/` at j
+  ;; closes one when the one or two dot units before it follow a `/` (seven
+  ;; bytes back at most). An encoded `/` or `\` counts as a unit there too,
+  ;; which cannot matter: its chunk has a problem already.
+  ;;
+  ;; The caller puts two zero bytes before the prefix and 66 `/` after it:
+  ;; a `%` in the last two places finds no hex digits, the `/` at end closes
+  ;; the last segment, and nothing a chunk reads past that is a problem.
   (func (export "prefixEnd") (param $pos i32) (param $end i32) (param $at i32) (result i32)
     (local $p i32)
-    (local $bad i64) (local $S i64) (local $D i64) (local $E i64) (local $g i64) (local $h i64)
+    (local $S i64) (local $D i64) (local $E i64) (local $g i64) (local $h i64)
     (local $lastS i64) (local $lastG i64) (local $lastH i64)
-    (local $rows v128) (local $pow2 v128) (local $hex v128) (local $low v128) (local $zero v128)
-    (local $slash v128) (local $dot v128) (local $pct v128) (local $two v128) (local $five v128) (local $sp v128) (local $le v128) (local $lf v128) (local $lc v128)
-    (local $v v128) (local $v1 v128) (local $v2 v128) (local $lo v128) (local $bit v128) (local $pct2 v128) (local $pcts v128) (local $x v128) (local $vl v128) (local $badv v128)
-    (local.set $rows (v128.load (local.get $at)))
-    (local.set $pow2 (v128.load offset=0 (i32.const 0)))
-    (local.set $hex (v128.load offset=16 (i32.const 0)))
+    (local $rows v128) (local $high v128) (local $low v128) (local $zero v128) (local $hexBits v128)
+    (local $slash v128) (local $pct v128) (local $pairs v128) (local $letter v128) (local $five v128)
+    (local $v v128) (local $v1 v128) (local $v2 v128) (local $lo v128) (local $t v128) (local $pct2 v128) (local $pcts v128) (local $x v128) (local $bad v128)
+    ;; The rows with HEX_ROWS are stored and loaded back: V8 would otherwise
+    ;; compute the v128.or again in every pass of the loop.
+    (v128.store offset=176 (i32.const 0) (v128.or (v128.load (local.get $at)) (v128.load offset=144 (i32.const 0))))
+    (local.set $rows (v128.load offset=176 (i32.const 0)))
+    (local.set $high (v128.load offset=16 (i32.const 0)))
     (local.set $low (v128.load offset=32 (i32.const 0)))
+    (local.set $hexBits (v128.load offset=160 (i32.const 0)))
     (local.set $slash (v128.load offset=48 (i32.const 0)))
-    (local.set $dot (v128.load offset=64 (i32.const 0)))
     (local.set $pct (v128.load offset=80 (i32.const 0)))
-    (local.set $two (v128.load offset=96 (i32.const 0)))
-    (local.set $five (v128.load offset=112 (i32.const 0)))
-    (local.set $sp (v128.load offset=128 (i32.const 0)))
-    (local.set $le (v128.load offset=144 (i32.const 0)))
-    (local.set $lf (v128.load offset=160 (i32.const 0)))
-    (local.set $lc (v128.load offset=176 (i32.const 0)))
+    (local.set $pairs (v128.load offset=96 (i32.const 0)))
+    (local.set $letter (v128.load offset=112 (i32.const 0)))
+    (local.set $five (v128.load offset=304 (i32.const 0)))
     ;; $p is two bytes before the chunk: bit i of its masks is the byte at p+2+i
     (local.set $p (i32.sub (local.get $pos) (i32.const 2)))
     (block $done
       (loop $chunk
         (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $bad (i64.const 0))
         (local.set $S (i64.const 0))
         (local.set $E (i64.const 0))
-        ;; In each block: characters outside the class; then, when a `%` is
-        ;; one or two bytes back somewhere, a lane that is no hex digit with
-        ;; one there, the end of %2f or %5c, and the end of %2e.
         ;; block 0: bytes p+2..p+17
-        (local.set $v2 (v128.load (local.get $p)))
+        (local.set $v2 (v128.load offset=0 (local.get $p)))
         (local.set $v1 (v128.load offset=1 (local.get $p)))
         (local.set $v (v128.load offset=2 (local.get $p)))
+        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 0))))
         (local.set $lo (v128.and (local.get $v) (local.get $low)))
-        (local.set $bit (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
-        (local.set $badv (i8x16.eq (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+        (local.set $t (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo))
+          (i8x16.swizzle (local.get $high) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low)))))
         (local.set $pct2 (i8x16.eq (local.get $v2) (local.get $pct)))
         (local.set $pcts (v128.or (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $pct))))
-        (if (v128.any_true (local.get $pcts))
+        (if (i8x16.bitmask (local.get $pcts))
           (then
-            (local.set $vl (v128.or (local.get $v) (local.get $sp)))
-            (local.set $x (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $two))))
-            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le))))) (i64.const 0))))
-            (local.set $badv (v128.or (local.get $badv) (v128.or
-              (v128.and (local.get $pcts)
-                (i8x16.eq (v128.and (i8x16.swizzle (local.get $hex) (local.get $lo)) (local.get $bit)) (local.get $zero)))
-              (v128.or
-                (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $lf)))
-                (v128.and (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $five)))
-                  (i8x16.eq (local.get $vl) (local.get $lc)))))))))
-        (local.set $bad (i64.or (local.get $bad) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $badv))) (i64.const 0))))
-        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 0))))
+            (local.set $x (v128.and (local.get $pct2)
+              (i8x16.eq (v128.xor (local.get $v1) (v128.and (local.get $v) (local.get $letter))) (i8x16.swizzle (local.get $pairs) (local.get $lo)))))
+            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $x))) (i64.const 0))))
+            (local.set $bad (v128.or (local.get $bad) (v128.or
+              (i8x16.eq (v128.andnot (local.get $t) (v128.andnot (local.get $pcts) (local.get $hexBits))) (local.get $zero))
+              (v128.andnot (local.get $x) (i8x16.eq (local.get $lo) (local.get $five)))))))
+          (else
+            (local.set $bad (v128.or (local.get $bad) (i8x16.eq (local.get $t) (local.get $zero))))))
         ;; block 1: bytes p+18..p+33
         (local.set $v2 (v128.load offset=16 (local.get $p)))
         (local.set $v1 (v128.load offset=17 (local.get $p)))
         (local.set $v (v128.load offset=18 (local.get $p)))
+        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 16))))
         (local.set $lo (v128.and (local.get $v) (local.get $low)))
-        (local.set $bit (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
-        (local.set $badv (i8x16.eq (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+        (local.set $t (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo))
+          (i8x16.swizzle (local.get $high) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low)))))
         (local.set $pct2 (i8x16.eq (local.get $v2) (local.get $pct)))
         (local.set $pcts (v128.or (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $pct))))
-        (if (v128.any_true (local.get $pcts))
+        (if (i8x16.bitmask (local.get $pcts))
           (then
-            (local.set $vl (v128.or (local.get $v) (local.get $sp)))
-            (local.set $x (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $two))))
-            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le))))) (i64.const 16))))
-            (local.set $badv (v128.or (local.get $badv) (v128.or
-              (v128.and (local.get $pcts)
-                (i8x16.eq (v128.and (i8x16.swizzle (local.get $hex) (local.get $lo)) (local.get $bit)) (local.get $zero)))
-              (v128.or
-                (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $lf)))
-                (v128.and (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $five)))
-                  (i8x16.eq (local.get $vl) (local.get $lc)))))))))
-        (local.set $bad (i64.or (local.get $bad) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $badv))) (i64.const 16))))
-        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 16))))
+            (local.set $x (v128.and (local.get $pct2)
+              (i8x16.eq (v128.xor (local.get $v1) (v128.and (local.get $v) (local.get $letter))) (i8x16.swizzle (local.get $pairs) (local.get $lo)))))
+            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $x))) (i64.const 16))))
+            (local.set $bad (v128.or (local.get $bad) (v128.or
+              (i8x16.eq (v128.andnot (local.get $t) (v128.andnot (local.get $pcts) (local.get $hexBits))) (local.get $zero))
+              (v128.andnot (local.get $x) (i8x16.eq (local.get $lo) (local.get $five)))))))
+          (else
+            (local.set $bad (v128.or (local.get $bad) (i8x16.eq (local.get $t) (local.get $zero))))))
         ;; block 2: bytes p+34..p+49
         (local.set $v2 (v128.load offset=32 (local.get $p)))
         (local.set $v1 (v128.load offset=33 (local.get $p)))
         (local.set $v (v128.load offset=34 (local.get $p)))
+        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 32))))
         (local.set $lo (v128.and (local.get $v) (local.get $low)))
-        (local.set $bit (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
-        (local.set $badv (i8x16.eq (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+        (local.set $t (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo))
+          (i8x16.swizzle (local.get $high) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low)))))
         (local.set $pct2 (i8x16.eq (local.get $v2) (local.get $pct)))
         (local.set $pcts (v128.or (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $pct))))
-        (if (v128.any_true (local.get $pcts))
+        (if (i8x16.bitmask (local.get $pcts))
           (then
-            (local.set $vl (v128.or (local.get $v) (local.get $sp)))
-            (local.set $x (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $two))))
-            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le))))) (i64.const 32))))
-            (local.set $badv (v128.or (local.get $badv) (v128.or
-              (v128.and (local.get $pcts)
-                (i8x16.eq (v128.and (i8x16.swizzle (local.get $hex) (local.get $lo)) (local.get $bit)) (local.get $zero)))
-              (v128.or
-                (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $lf)))
-                (v128.and (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $five)))
-                  (i8x16.eq (local.get $vl) (local.get $lc)))))))))
-        (local.set $bad (i64.or (local.get $bad) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $badv))) (i64.const 32))))
-        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 32))))
+            (local.set $x (v128.and (local.get $pct2)
+              (i8x16.eq (v128.xor (local.get $v1) (v128.and (local.get $v) (local.get $letter))) (i8x16.swizzle (local.get $pairs) (local.get $lo)))))
+            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $x))) (i64.const 32))))
+            (local.set $bad (v128.or (local.get $bad) (v128.or
+              (i8x16.eq (v128.andnot (local.get $t) (v128.andnot (local.get $pcts) (local.get $hexBits))) (local.get $zero))
+              (v128.andnot (local.get $x) (i8x16.eq (local.get $lo) (local.get $five)))))))
+          (else
+            (local.set $bad (v128.or (local.get $bad) (i8x16.eq (local.get $t) (local.get $zero))))))
         ;; block 3: bytes p+50..p+65
         (local.set $v2 (v128.load offset=48 (local.get $p)))
         (local.set $v1 (v128.load offset=49 (local.get $p)))
         (local.set $v (v128.load offset=50 (local.get $p)))
+        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 48))))
         (local.set $lo (v128.and (local.get $v) (local.get $low)))
-        (local.set $bit (i8x16.swizzle (local.get $pow2) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low))))
-        (local.set $badv (i8x16.eq (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo)) (local.get $bit)) (local.get $zero)))
+        (local.set $t (v128.and (i8x16.swizzle (local.get $rows) (local.get $lo))
+          (i8x16.swizzle (local.get $high) (v128.and (i16x8.shr_u (local.get $v) (i32.const 4)) (local.get $low)))))
         (local.set $pct2 (i8x16.eq (local.get $v2) (local.get $pct)))
         (local.set $pcts (v128.or (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $pct))))
-        (if (v128.any_true (local.get $pcts))
+        (if (i8x16.bitmask (local.get $pcts))
           (then
-            (local.set $vl (v128.or (local.get $v) (local.get $sp)))
-            (local.set $x (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $two))))
-            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $le))))) (i64.const 48))))
-            (local.set $badv (v128.or (local.get $badv) (v128.or
-              (v128.and (local.get $pcts)
-                (i8x16.eq (v128.and (i8x16.swizzle (local.get $hex) (local.get $lo)) (local.get $bit)) (local.get $zero)))
-              (v128.or
-                (v128.and (local.get $x) (i8x16.eq (local.get $vl) (local.get $lf)))
-                (v128.and (v128.and (local.get $pct2) (i8x16.eq (local.get $v1) (local.get $five)))
-                  (i8x16.eq (local.get $vl) (local.get $lc)))))))))
-        (local.set $bad (i64.or (local.get $bad) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $badv))) (i64.const 48))))
-        (local.set $S (i64.or (local.get $S) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $v) (local.get $slash)))) (i64.const 48))))
+            (local.set $x (v128.and (local.get $pct2)
+              (i8x16.eq (v128.xor (local.get $v1) (v128.and (local.get $v) (local.get $letter))) (i8x16.swizzle (local.get $pairs) (local.get $lo)))))
+            (local.set $E (i64.or (local.get $E) (i64.shl (i64.extend_i32_u (i8x16.bitmask (local.get $x))) (i64.const 48))))
+            (local.set $bad (v128.or (local.get $bad) (v128.or
+              (i8x16.eq (v128.andnot (local.get $t) (v128.andnot (local.get $pcts) (local.get $hexBits))) (local.get $zero))
+              (v128.andnot (local.get $x) (i8x16.eq (local.get $lo) (local.get $five)))))))
+          (else
+            (local.set $bad (v128.or (local.get $bad) (i8x16.eq (local.get $t) (local.get $zero))))))
+        (if (i8x16.bitmask (local.get $bad)) (then (return (i32.add (local.get $p) (i32.const 2)))))
         ;; Dot segments, in a chunk with a `/` (a chunk without one closes
         ;; none, and hands nothing on): g, a dot unit right after a `/`, marked
         ;; where the unit ends; h, the end of one such unit, or of a second
@@ -399,28 +400,23 @@
           (else
             (local.set $D (i64.or
               (i64.or
-                (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=2 (local.get $p)) (local.get $dot))))
-                (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=18 (local.get $p)) (local.get $dot)))) (i64.const 16)))
+                (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=2 (local.get $p)) (v128.load offset=64 (i32.const 0)))))
+                (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=18 (local.get $p)) (v128.load offset=64 (i32.const 0))))) (i64.const 16)))
               (i64.or
-                (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=34 (local.get $p)) (local.get $dot)))) (i64.const 32))
-                (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=50 (local.get $p)) (local.get $dot)))) (i64.const 48)))))
+                (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=34 (local.get $p)) (v128.load offset=64 (i32.const 0))))) (i64.const 32))
+                (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (v128.load offset=50 (local.get $p)) (v128.load offset=64 (i32.const 0))))) (i64.const 48)))))
             (local.set $g (i64.or
               (i64.and (local.get $D) (i64.or (i64.shl (local.get $S) (i64.const 1)) (i64.shr_u (local.get $lastS) (i64.const 63))))
               (i64.and (local.get $E) (i64.or (i64.shl (local.get $S) (i64.const 3)) (i64.shr_u (local.get $lastS) (i64.const 61))))))
             (local.set $h (i64.or (local.get $g) (i64.or
               (i64.and (local.get $D) (i64.or (i64.shl (local.get $g) (i64.const 1)) (i64.shr_u (local.get $lastG) (i64.const 63))))
               (i64.and (local.get $E) (i64.or (i64.shl (local.get $g) (i64.const 3)) (i64.shr_u (local.get $lastG) (i64.const 61)))))))
-            (local.set $bad (i64.or (local.get $bad)
-              (i64.and (local.get $S) (i64.or (i64.shl (local.get $h) (i64.const 1)) (i64.shr_u (local.get $lastH) (i64.const 63))))))
+            (if (i64.ne (i64.const 0)
+                (i64.and (local.get $S) (i64.or (i64.shl (local.get $h) (i64.const 1)) (i64.shr_u (local.get $lastH) (i64.const 63)))))
+              (then (return (i32.add (local.get $p) (i32.const 2)))))
             (local.set $lastS (local.get $S))
             (local.set $lastG (local.get $g))
             (local.set $lastH (local.get $h))))
-        ;; lanes past end+1 are not the prefix's
-        (if (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 64))
-          (then (local.set $bad (i64.and (local.get $bad)
-            (i64.sub (i64.shl (i64.const 1) (i64.extend_i32_u (i32.sub (local.get $end) (local.get $p)))) (i64.const 1))))))
-        (if (i64.ne (local.get $bad) (i64.const 0))
-          (then (return (i32.add (i32.add (local.get $p) (i32.const 2)) (i32.wrap_i64 (i64.ctz (local.get $bad)))))))
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
         (br $chunk)))
     (i32.const 0))
