@@ -216,7 +216,7 @@ export function pairEnd (code: number, text: string, start: number, end: number)
 export function checkPrefix (path: CharClass, slashes: CharClass, text: string, start: number, end: number): number | null {
   if (!copyable(text)) return null
   // A copy of the prefix alone, after the text's place, with two zeros
-  // before it and 66 `/` after it: the scan looks two bytes back from each
+  // before it and 65 `/` after it: the scan looks two bytes back from each
   // of the prefix's places, and reads whole 64-byte chunks past its end.
   // (Copying the slice costs less than copyWithin.)
   const length = end - start
@@ -224,7 +224,7 @@ export function checkPrefix (path: CharClass, slashes: CharClass, text: string, 
   bytes[at - 2] = 0
   bytes[at - 1] = 0
   ;(bytes as unknown as Latin1Buffer).latin1Write(text.slice(start, end), at)
-  bytes.fill(0x2f, at + length, at + length + 66)
+  bytes.fill(0x2f, at + length, at + length + 65)
   if (native!.prefixEnd(at, at + length, path.rows) !== 0) return -1
   // The trailing slashes, in the copy (not in the text, which would load it)
   return start + native!.runStart(at, at + length, slashes.rows, slashes.high) - at

@@ -245,8 +245,9 @@
 
   ;; A path prefix, [pos, end): 0 when it is sound, else an address at or
   ;; after pos (of the 64-byte chunk where the scan saw the first problem): a
-  ;; character outside the class whose rows are at `at` (no bytes
-  ;; 0x80-0xff; the class must hold the hex digits, as a path's does), a `%`
+  ;; character outside the class whose rows are at `at` (a class of
+  ;; printable ASCII that holds the hex digits, as a path's does: the rows of
+  ;; controls carry the hex bits here, and bytes 0x80-0xff are out), a `%`
   ;; without two hex digits, an encoded `/` or `\` (`%2f`, `%5c`), or a dot
   ;; segment (`.`, `..`, `%2e`, in any mix).
   ;;
@@ -266,7 +267,9 @@
   ;;   digits, by that nibble, with bit 0x40 flipped, and j-1 is compared
   ;;   with it after flipping the same bit when j is a letter (j-1 and j
   ;;   are hex digits here, or the lane is a problem anyway). Those ends are
-  ;;   one mask; those whose nibble is not 5 are problems.
+  ;;   one mask; those whose nibble is not 5 are problems. (A pair of other
+  ;;   bytes can match too, `%@A` say; its digits are not hex, so that lane
+  ;;   or the one before is a problem as well.)
   ;; Problems gather in one vector per chunk.
   ;;
   ;; Four blocks make a 64-byte chunk, whose lanes are bits of 64-bit masks:
@@ -276,9 +279,14 @@
   ;; bytes back at most). An encoded `/` or `\` counts as a unit there too,
   ;; which cannot matter: its chunk has a problem already.
   ;;
-  ;; The caller puts two zero bytes before the prefix and 66 `/` after it:
-  ;; a `%` in the last two places finds no hex digits, the `/` at end closes
-  ;; the last segment, and nothing a chunk reads past that is a problem.
+  ;; The caller puts two zero bytes before the prefix and 65 `/` after it,
+  ;; as far as the last chunk reads (end+64): a `%` in the last two places
+  ;; finds no hex digits, the `/` at end closes the last segment, and
+  ;; nothing past that is a problem. (When the length is a multiple of 64,
+  ;; a last chunk of `/` alone closes the last segment.)
+  ;;
+  ;; $zero and $bad start at zero, as every local does, and $bad stays zero
+  ;; from chunk to chunk (a chunk with a problem returns).
   (func (export "prefixEnd") (param $pos i32) (param $end i32) (param $at i32) (result i32)
     (local $p i32)
     (local $S i64) (local $D i64) (local $E i64) (local $g i64) (local $h i64)

@@ -89,9 +89,9 @@ t.test('long hosts with percent escapes agree with the grammar', async (t) => {
   t.same(wrong, [])
 })
 
-// Prefixes over 64 characters are checked natively (a class run, then one
-// pass for escapes and dot segments that reads each block at eight offsets).
-// Pieces that break a prefix, placed anywhere, and every block alignment.
+// Prefixes over 64 characters are checked natively, 64 bytes at a time,
+// each byte with the two before it (lib/scan.wat prefixEnd). Pieces that
+// break a prefix, placed anywhere, and every block alignment.
 const PREFIX_PIECES = ['/', '/', 'a', 'Z', '9', '-', '~', '@', ':', '.', '..', '%2e', '%2E', '%2f', '%2F', '%5c', '%5C',
   '%41', '%4', '%', '%g1', '%e2', '\\', ' ', '?', '#', '\u00e9', '\x00', '\x7f']
 
@@ -113,6 +113,47 @@ t.test(title('long and short prefixes agree with the grammar', prefixRuns), asyn
     deepStrictEqual(scanPrefix(text, start, end), modelPrefix(text.slice(start, end)), JSON.stringify(text.slice(start, end)))
   }), { seed: SEED, numRuns: prefixRuns })
   t.pass()
+})
+
+t.test('prefixes: every byte, alone and in every place of an escape, long and short', async (t) => {
+  // The native check looks the class and the hex digits up in one table, and
+  // %2f, %5c and %2e in another: every byte in each place those read.
+  const wrong: string[] = []
+  for (let b = 0; b < 256; b++) {
+    const c = String.fromCharCode(b)
+    for (const piece of [c, `%${c}0`, `%0${c}`, `%2${c}`, `%5${c}`, `%${c}e`, `/%2${c}/`, `/.%2${c}/`]) {
+      for (const n of [10, 70, 77, 78, 79, 80]) {
+        const prefix = '/' + 'a'.repeat(n) + piece + '/b'
+        if (scanPrefix(prefix, 0, prefix.length) !== modelPrefix(prefix)) wrong.push(`${JSON.stringify(piece)} after ${n}`)
+      }
+    }
+  }
+  t.same(wrong, [])
+})
+
+t.test('prefixes: a dot unit first in a chunk, after a chunk without a slash', async (t) => {
+  // A chunk with no `/` hands nothing on to the next one: a segment of 64
+  // characters or more ending in a dot is no dot segment.
+  for (const n of [61, 62, 63, 64, 65, 126, 127]) {
+    for (const unit of ['.', '..', '%2e']) {
+      const prefix = '/' + 'a'.repeat(n) + '/' + 'b'.repeat(64) + unit + '/c'
+      t.equal(scanPrefix(prefix, 0, prefix.length), prefix, `${n} ${unit}`)
+      const segment = '/' + 'a'.repeat(n) + '/' + unit + '/' + 'b'.repeat(64)
+      t.equal(scanPrefix(segment, 0, segment.length), null, `${n} /${unit}/`)
+    }
+  }
+})
+
+t.test('prefixes: nothing left in the memory by a longer call counts', async (t) => {
+  // Each length in turn after a longer prefix with problems everywhere
+  // (spaces, a `%`, a dot segment): the bytes past the end are the
+  // scan's own.
+  const poison = '/' + ' %/./'.repeat(200)
+  for (let n = 100; n < 400; n++) {
+    t.equal(scanPrefix(poison, 0, poison.length), null)
+    const prefix = '/' + 'a'.repeat(n - 1)
+    if (scanPrefix(prefix, 0, prefix.length) !== prefix) t.fail(`length ${n}`)
+  }
 })
 
 t.test('prefixes: each breaking piece at each place around the switch and the blocks', async (t) => {
