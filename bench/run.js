@@ -55,7 +55,7 @@ function targets (results) {
     // The issue's absolute targets were set on its machine; its anchors,
     // measured in this run, say how much slower or faster this one is.
     const factor = core.machineFactor(c)
-    const scaled = (ns) => `${ns.toFixed(0)} ns here = ${(ns / factor).toFixed(0)} ns on the issue's machine (this one is ${factor.toFixed(2)}× slower by its anchors)`
+    const scaled = (ns) => `${ns.toFixed(0)} ns here = ${(ns / factor).toFixed(0)} ns on the issue's machine (its anchors took ${factor.toFixed(2)}× their time here)`
     add('2. resolve() ≤ 150 ns (median)', scaled(r2.ns), r2.ns / factor <= 150)
     const garbage = r2.allocatedBytes - r2.returnedBytes
     add('2. allocates nothing it does not return', `${r2.allocatedBytes} B allocated, ${r2.returnedBytes} B returned per op (${garbage} B garbage)`, garbage <= 16)
