@@ -102,7 +102,7 @@ function table (hostile) {
   for (const [shape, r] of Object.entries(shapes)) {
     const extra = (v) => r[v] - normal[v]
     rows.push(`| ${shape} (${(r.length / 1024).toFixed(1)} KB) | ${us(r.bare)} (${plus(extra('bare'))}) | ${us(r.trustProxy)} (${plus(extra('trustProxy'))}) | ` +
-      `${us(r.plugin)} (${plus(extra('plugin'))}) | ${plus(r.own ?? extra('plugin') - extra('bare'))} |`)
+      `${us(r.plugin)} (${plus(extra('plugin'))}) | ${plus(r.own)} |`)
   }
   return rows.join('\n')
 }

@@ -77,7 +77,7 @@ function targets (results) {
     const h = results.hostile?.shapes
     if (h) {
       const own = Object.entries(h).filter(([shape]) => shape !== 'normal' && !/forged/.test(shape))
-        .map(([shape, r]) => ({ shape, us: r.own ?? (r.plugin - h.normal.plugin) - (r.bare - h.normal.bare), node: r.bare - h.normal.bare }))
+        .map(([shape, r]) => ({ shape, us: r.own, node: r.bare - h.normal.bare }))
         .reduce((a, b) => (b.us > a.us ? b : a))
       add('4. (end to end) the plugin\'s own cost of a hostile 16 KB header: a few µs',
         `worst: ${own.us >= 0 ? '+' : '−'}${Math.abs(own.us).toFixed(1)} µs per request (${own.shape}); Node's own cost of that header: +${own.node.toFixed(1)} µs`, own.us <= 5 * factor)
