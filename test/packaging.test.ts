@@ -1,5 +1,5 @@
 // The package as users get it: `npm pack` of a clean copy of the project (so
-// `prepare` builds dist/ from scratch), then a fresh project that requires it
+// `prepack` builds dist/ from scratch), then a fresh project that requires it
 // from CommonJS, imports it from ESM, and type-checks against it with
 // moduleResolution node16, nodenext and bundler. The fresh project links only
 // the packed package's declared dependencies, so an undeclared import fails.
@@ -81,7 +81,11 @@ t.test('package.json: exports with types/import/require, MIT, engines, fastify p
   t.match(readFileSync(join(consumer, 'node_modules', 'fastify-proxy-fix', 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} fastify-proxy-fix contributors/)
   t.ok(manifest.engines.node, 'engines.node is set')
   t.ok(manifest.keywords.includes('fastify'))
-  t.equal(manifest.scripts.prepare, 'npm run build', 'a git install or npm ci builds dist/')
+  // Installing the tarball runs nothing (npm 11 warns about `prepare`); packing builds.
+  for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) {
+    t.notOk(manifest.scripts?.[hook], `no ${hook} script runs when the package is installed`)
+  }
+  t.equal(manifest.scripts.prepack, 'npm run build', 'npm pack and npm publish build dist/ first')
   t.notOk(manifest.dependencies?.fastify, 'fastify is a peer, not a dependency')
   const meta = JSON.parse(await sh(process.execPath, ['-e',
     "process.stdout.write(JSON.stringify(require('fastify-proxy-fix')[Symbol.for('plugin-meta')]))"], consumer))
