@@ -1,14 +1,16 @@
 // What the plugin tells the operator: one line at registration saying what is
 // trusted and read, a warning per risky configuration, and at debug level why
-// a request's forwarded headers were ignored or refused. Pure functions that
-// return log entries; the glue decides when to compute and log them.
+// a request's forwarded headers were ignored or not read to the end. Pure
+// functions that return log entries, built from what the resolution
+// recorded; the glue decides when to log them.
 
-import { scanIP } from './address'
 import { excerpt } from './errors'
-import { headerText } from './headers'
-import { parseForwarded } from './forwarded'
+import { ipAt } from './ip'
+import { commaBefore, headerText, type RequestHeaders } from './list'
+import { elementComma } from './forwarded'
+import type { Interval } from './allowlist'
 import type { Config } from './options'
-import type { RequestHeaders, Resolution } from './resolve'
+import type { Resolution } from './resolve'
 
 /** A log entry: the fields to log and the message. */
 export interface Entry {
@@ -20,30 +22,36 @@ export interface Entry {
 export const warningCodes = {
   TRUSTS_EVERYONE: 'FST_PROXY_FIX_TRUSTS_EVERYONE',
   HOST_FROM_PRIVATE_NETWORKS: 'FST_PROXY_FIX_HOST_FROM_PRIVATE_NETWORKS',
-  CLIENT_HEADER_FROM_EVERYONE: 'FST_PROXY_FIX_CLIENT_HEADER_FROM_EVERYONE'
+  CLIENT_HEADER_FROM_EVERYONE: 'FST_PROXY_FIX_CLIENT_HEADER_FROM_EVERYONE',
+  PREFIX_LOOKS_LIKE_HEADER: 'FST_PROXY_FIX_PREFIX_LOOKS_LIKE_HEADER'
 } as const
 
-const V4_LAST = 2n ** 32n - 1n
+/** Allowlists longer than this are counted in the startup line, and listed at debug. */
+const LISTED_ENTRIES = 8
+
 const V6_LAST = 2n ** 128n - 1n
 /** The RFC 1918 networks: trusting all of them means trusting whole internal networks. */
-const PRIVATE_V4: Array<[bigint, bigint]> = [
+const PRIVATE_V4: Interval[] = [
   [0x0a000000n, 0x0affffffn], // 10.0.0.0/8
   [0xac100000n, 0xac1fffffn], // 172.16.0.0/12
   [0xc0a80000n, 0xc0a8ffffn] // 192.168.0.0/16
 ]
 
-type Ranges = NonNullable<Config['matcher']>['ranges']
-
 /** Whether [start, end] lies inside one of the merged, sorted intervals. */
-function covers (intervals: ReadonlyArray<readonly [bigint, bigint]>, start: bigint, end: bigint): boolean {
+function covers (intervals: readonly Interval[], [start, end]: Interval): boolean {
   return intervals.some((r) => r[0] <= start && end <= r[1])
 }
 
-/** Which whole address family the allowlist trusts: a name for messages, or null. */
-function everyone (ranges: Ranges | null): string | null {
-  if (ranges === null) return null
-  if (covers(ranges.v6, 0n, V6_LAST)) return '::/0 (every address, IPv4 included)'
-  if (covers(ranges.v4, 0n, V4_LAST)) return '0.0.0.0/0 (every IPv4 address)'
+/** Which whole address family the allowlist trusts, in the words of a message; null when none. */
+function everyone (config: Config): string | null {
+  const allowlist = config.allowlist
+  if (allowlist === null) return null
+  if (covers(allowlist.ranges.v6, [0n, V6_LAST])) return '::/0 (every address, IPv4 included)'
+  if (allowlist.coveringIPv4.length > 0) {
+    const entry = allowlist.coveringIPv4[0]
+    return entry.includes(':') ? `${entry} (every IPv4 address, as IPv4-mapped IPv6)` : `${entry} (every IPv4 address)`
+  }
+  if (covers(allowlist.ranges.v4, [0n, 2n ** 32n - 1n])) return '0.0.0.0/0 (every IPv4 address, with the ranges together)'
   return null
 }
 
@@ -54,9 +62,20 @@ function clientSource (config: Config): string | null {
   return config.forHeader
 }
 
+/** The allowlist in a few words: its entries, or how many there are of each kind. */
+function trustedInWords (entries: readonly string[] | null): string {
+  if (entries === null) return 'a function'
+  if (entries.length <= LISTED_ENTRIES) return entries.join(', ')
+  const v6 = entries.filter((entry) => entry.includes(':')).length
+  const v4 = entries.filter((entry) => ipAt(entry, 0, entry.split('/')[0].length)?.written6 === false).length
+  const named = entries.length - v4 - v6
+  const kinds = [`${v4} IPv4`, `${v6} IPv6`, ...(named > 0 ? [`${named} named`] : [])]
+  return `${entries.length} entries (${kinds.join(', ')}; listed at debug level)`
+}
+
 /** The one `info` line at registration: what is trusted and which headers are read. */
 export function summary (config: Config): Entry {
-  const trusted = config.entries === null ? 'a function' : config.entries.join(', ')
+  const entries = config.allowlist?.entries ?? null
   const limit = config.hops === Infinity ? '' : ` (at most ${config.hops} ${config.hops === 1 ? 'proxy' : 'proxies'})`
   const read: string[] = []
   const client = clientSource(config)
@@ -71,7 +90,7 @@ export function summary (config: Config): Entry {
   return {
     details: {
       proxyFix: {
-        trustedProxies: config.entries ?? 'function',
+        trustedProxies: entries === null ? 'function' : entries.length <= LISTED_ENTRIES ? entries : entries.length,
         hops: config.hops === Infinity ? null : config.hops,
         client,
         host,
@@ -81,15 +100,24 @@ export function summary (config: Config): Entry {
         onInvalid: config.reject ? 'reject' : 'ignore'
       }
     },
-    message: `fastify-proxy-fix: trusting ${trusted}${limit}; reading ${reads}; malformed values are ${config.reject ? 'refused with 400' : 'ignored'}`
+    message: `fastify-proxy-fix: trusting ${trustedInWords(entries)}${limit}; reading ${reads}; malformed values are ${config.reject ? 'refused with 400' : 'ignored'}`
+  }
+}
+
+/** The `debug` line at registration with the whole allowlist, when the summary only counted it. */
+export function allowlistListing (config: Config): Entry | null {
+  const entries = config.allowlist?.entries
+  if (entries === undefined || entries.length <= LISTED_ENTRIES) return null
+  return {
+    details: { proxyFix: { trustedProxies: entries } },
+    message: `fastify-proxy-fix: trusted proxies: ${entries.join(', ')}`
   }
 }
 
 /** The `warn` lines for risky configurations, each naming the risk and the fix. */
 export function risks (config: Config): Entry[] {
   const out: Entry[] = []
-  const ranges = config.matcher === null ? null : config.matcher.ranges
-  const all = everyone(ranges)
+  const all = everyone(config)
   const readsChain = config.clientIpHeader === null && (config.forwarded || config.forHeader !== null)
   if (all !== null && readsChain && config.hops === Infinity) {
     out.push({
@@ -108,7 +136,8 @@ export function risks (config: Config): Entry[] {
     })
   }
   const hostHeader = config.forwarded ? 'forwarded' : config.hostHeader
-  if (hostHeader !== null && ranges !== null && PRIVATE_V4.every(([a, b]) => covers(ranges.v4, a, b))) {
+  const ranges = config.allowlist?.ranges
+  if (hostHeader !== null && ranges !== undefined && PRIVATE_V4.every((range) => covers(ranges.v4, range))) {
     const fix = config.forwarded
       ? 'list only your proxies\' addresses'
       : 'list only your proxies\' addresses, or set headers.host: false if your proxy does not send the header'
@@ -119,13 +148,33 @@ export function risks (config: Config): Entry[] {
         `can choose request.hostname, which apps put in links, redirects and password-reset mails. Fix: ${fix}`
     })
   }
+  if (config.registerPrefix !== null && !config.registerPrefix.startsWith('/')) {
+    out.push({
+      details: { code: warningCodes.PREFIX_LOOKS_LIKE_HEADER },
+      message: `fastify-proxy-fix: the option prefix '${config.registerPrefix}' is Fastify's route prefix for register(), not a header, ` +
+        `and this plugin has no routes: it does nothing. Fix: to read a prefix header, write headers: { prefix: '${config.registerPrefix}' }`
+    })
+  }
   return out
 }
 
-function isTrusted (config: Config, address: string, hop: number): boolean {
-  if (config.trustFunction !== null) return config.trustFunction(address, hop) === true
-  scanIP(address, 0, address.length) // a walked address: canonical, so the scan succeeds and leaves it for the matcher
-  return (config.matcher as NonNullable<Config['matcher']>).matches()
+/**
+ * An `info` hint for an untrusted peer that is the loopback address of the
+ * other family than a trusted loopback (`::1` while only `127.0.0.1` is
+ * trusted, or the other way round): a proxy on the same host that connects
+ * over the other family. Null when there is nothing to say.
+ */
+export function familyHint (config: Config, peer: string): Entry | null {
+  const allowlist = config.allowlist
+  const other = peer === '::1' ? '127.0.0.1' : peer.startsWith('127.') ? '::1' : null
+  if (allowlist === null || other === null) return null
+  const ip = ipAt(other, 0, other.length)
+  if (ip === null || !allowlist.matches(ip)) return null
+  return {
+    details: { proxyFix: { peer } },
+    message: `fastify-proxy-fix: peer ${peer} is not a trusted proxy, but ${other} is: if your proxy on this host connects over ` +
+      `${other === '::1' ? 'IPv4' : 'IPv6'}, add '${peer}' (or 'loopback') to trustedProxies`
+  }
 }
 
 /** The forwarded headers this configuration reads, as sent. */
@@ -135,60 +184,67 @@ function forwardedHeaders (config: Config, headers: RequestHeaders): Record<stri
     : [config.clientIpHeader ?? config.forHeader, config.hostHeader, config.protoHeader, config.portHeader, config.prefixHeader]
   const sent: Record<string, string> = {}
   for (const name of names) {
-    const value = name === null ? undefined : headerText(headers[name])
+    const value = name === null ? undefined : headerText(headers, name)
     if (value !== undefined) sent[name as string] = excerpt(value)
   }
   return sent
 }
 
+/** How many entries of a chain lie in text[0, end): the part the walk did not read. */
+function entriesBefore (r: Resolution, end: number): number {
+  let count = 0
+  for (let at = end; at >= 0; count++) at = r.chainHeader === 'forwarded' ? elementComma(r.chainText, at) : commaBefore(r.chainText, at)
+  return count
+}
+
 /** Why the address chain was not read to its left end, or null when it was. */
-function unreadChain (config: Config, peer: string, headers: RequestHeaders, r: Resolution): Entry | null {
-  const header = config.forwarded ? 'forwarded' : config.forHeader
-  if (config.clientIpHeader !== null || header === null || r.invalid?.header === header) return null
-  const value = headerText(headers[header])
-  if (value === undefined) return null
-  const elements = config.forwarded ? parseForwarded(value) : null
-  const total = elements !== null ? elements.length : value.split(',').length
-  const walked = r.walked
-  if (walked >= total) return null
-  const unread = total - walked
-  let why: string
-  if (walked >= config.hops) {
-    why = `hops is ${config.hops}`
-  } else if (walked > 0 && !isTrusted(config, r.ip, walked)) {
-    why = `${r.ip} (hop ${walked}) is not a trusted proxy, so it is the client`
-  } else {
-    why = `the element at hop ${walked + 1} names no address (for=unknown, an obfuscated name, or no for=)`
-  }
+function unreadChain (config: Config, r: Resolution): Entry | null {
+  if (r.stop === null || r.stop === 'malformed' || r.stop === 'leftmost') return null
+  const hop = r.addresses.length - 1
+  // A hidden entry was reached but named no address: it is unread too.
+  const unread = (r.unreadEnd < 0 ? 0 : entriesBefore(r, r.unreadEnd)) + (r.stop === 'hidden' ? 1 : 0)
+  if (unread === 0) return null
+  const why = r.stop === 'hops'
+    ? `hops is ${config.hops}`
+    : r.stop === 'untrusted'
+      ? `${r.ip} (hop ${hop}) is not a trusted proxy, so it is the client`
+      : `the element at hop ${hop + 1} names no address (for=unknown, an obfuscated name, or no for=)`
+  const header = r.chainHeader as string
   return {
-    details: { proxyFix: { peer, header, client: r.ip, hop: walked, unread } },
+    details: { proxyFix: { peer: r.peer, header, client: r.ip, hop, unread } },
     message: `fastify-proxy-fix: ${unread} ${header} ${unread === 1 ? 'entry' : 'entries'} left of the client not read: ${why}`
   }
 }
 
 /**
- * The `debug` lines for one request: forwarded headers ignored because the
- * peer is not trusted, a malformed value from a trusted proxy, or a chain whose
- * left part was not read. Empty when there is nothing to say.
+ * The `debug` lines for one request, from what its resolution recorded:
+ * forwarded headers ignored because the peer is not trusted, a trusted peer
+ * that sent no client header, a chain whose left part was not read, a
+ * malformed value. Empty when there is nothing to say.
  */
-export function explain (config: Config, peer: string | undefined, headers: RequestHeaders, r: Resolution | null): Entry[] {
-  if (peer === undefined) return []
-  if (r === null) {
+export function explain (config: Config, r: Resolution, headers: RequestHeaders): Entry[] {
+  if (!r.trusted) {
     const ignored = forwardedHeaders(config, headers)
     if (Object.keys(ignored).length === 0) return []
     return [{
-      details: { proxyFix: { peer, ignored } },
-      message: `fastify-proxy-fix: forwarded headers ignored: peer ${peer} is not a trusted proxy`
+      details: { proxyFix: { peer: r.peer, ignored } },
+      message: `fastify-proxy-fix: forwarded headers ignored: peer ${r.peer} is not a trusted proxy`
     }]
   }
   const out: Entry[] = []
-  const chain = unreadChain(config, peer, headers, r)
+  if (config.clientIpHeader !== null && headerText(headers, config.clientIpHeader) === undefined) {
+    out.push({
+      details: { proxyFix: { peer: r.peer, header: config.clientIpHeader } },
+      message: `fastify-proxy-fix: trusted proxy ${r.peer} sent no ${config.clientIpHeader} header, so the client is the peer`
+    })
+  }
+  const chain = unreadChain(config, r)
   if (chain !== null) out.push(chain)
   if (r.invalid !== null) {
     const value = excerpt(r.invalid.value)
     out.push({
-      details: { proxyFix: { peer, header: r.invalid.header, value } },
-      message: `fastify-proxy-fix: malformed ${r.invalid.header} from trusted proxy ${peer}: "${value}", ` +
+      details: { proxyFix: { peer: r.peer, header: r.invalid.header, value } },
+      message: `fastify-proxy-fix: malformed ${r.invalid.header} from trusted proxy ${r.peer}: "${value}", ` +
         (config.reject ? 'refused with 400' : 'ignored (the value stays as the socket saw it)')
     })
   }

@@ -8,6 +8,9 @@ import proxyFix from './index.js'
 export default proxyFix
 export { proxyFix }
 export const createResolver = proxyFix.createResolver
+export const ProxyFixError = proxyFix.ProxyFixError
+export type ProxyFixError = InstanceType<typeof ProxyFixError>
+export const codes = proxyFix.codes
 export type {
   InvalidValue, ProxyFixHeaders, ProxyFixOptions, ProxyResolver, RawRequest, ResolvedRequest, TrustFunction
 } from './index.js'

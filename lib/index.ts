@@ -4,16 +4,15 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { httpErrors } from '@fastify/sensible'
-import { explain, risks, summary } from './diagnostics'
+import { allowlistListing, explain, familyHint, risks, summary } from './diagnostics'
 import { ProxyFixError, codes, excerpt } from './errors'
 import { normalizeOptions, type Config, type ProxyFixHeaders, type ProxyFixOptions } from './options'
 import { resolve, type InvalidValue, type Resolution } from './resolve'
-import { hostnameOf, requestHost } from './headers'
 import {
-  createResolver, portOf, receivedHost,
+  createResolver, hostFor, hostnameFor, portFor, protocolFor, receivedHost,
   type ProxyResolver, type RawRequest, type ResolvedRequest
-} from './resolver'
-import type { TrustFunction } from './trust'
+} from './request'
+import type { TrustFunction } from './allowlist'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,17 +25,22 @@ declare module 'fastify' {
   }
 }
 
-/** Per-request cache: null until resolved, then the resolution or `false` (peer untrusted). */
+/** Per-request cache: null until resolved, then the resolution (null without a socket). */
 const kResolution = Symbol('fastify-proxy-fix.resolution')
 
 /** Fastify's logger type; pino (and most loggers) can also say whether a level is on. */
 type Logger = FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }
 
 interface ProxyFixRequest {
-  [kResolution]: Resolution | false | null
+  [kResolution]: Resolution | null | undefined
   raw: FastifyRequest['raw']
   log?: Logger
 }
+
+// Operator hints are logged once per peer address, for this many addresses at most.
+const HINTED_PEERS = 100
+// A throwing trust function is logged at most this often.
+const TRUST_ERROR_INTERVAL = 60_000
 
 /** The 400 for a malformed value from a trusted proxy: Fastify's error body, a short escaped message. */
 // Built with @fastify/sensible's httpErrors, so that it is the same HttpError
@@ -55,23 +59,30 @@ function invalidHeaderError (invalid: InvalidValue): Error {
   return error
 }
 
-/** Whether debug lines would be written: one cheap check, false for loggers that cannot tell. */
-function debugEnabled (log: Logger | undefined): boolean {
-  return typeof log?.isLevelEnabled === 'function' && log.isLevelEnabled('debug')
+/** Whether lines of `level` would be written: false for loggers that cannot tell. */
+function enabled (log: Logger | undefined, level: string): log is Logger {
+  return typeof log?.isLevelEnabled === 'function' && log.isLevelEnabled(level)
+}
+
+// Fastify internals, in the one place that touches them: the request class
+// of this context (to define the getters on its prototype), and the options
+// the instance was created with (to refuse its own trustProxy).
+function internal<T> (instance: FastifyInstance, description: string): T | undefined {
+  const key = Object.getOwnPropertySymbols(instance).find((s) => s.description === description)
+  return key === undefined ? undefined : (instance as unknown as Record<symbol, T>)[key]
 }
 
 function requestPrototype (instance: FastifyInstance): object {
-  const key = Object.getOwnPropertySymbols(instance).find((s) => s.description === 'fastify.Request')
+  const requestClass = internal<{ prototype: object }>(instance, 'fastify.Request')
   /* c8 ignore next 3 */
-  if (key === undefined) {
+  if (requestClass === undefined) {
     throw new ProxyFixError(codes.OPTIONS, 'cannot find the Fastify request class (is this Fastify 5?)')
   }
-  return (instance as unknown as Record<symbol, { prototype: object }>)[key].prototype
+  return requestClass.prototype
 }
 
 function trustProxyOption (instance: FastifyInstance): unknown {
-  const key = Object.getOwnPropertySymbols(instance).find((s) => s.description === 'fastify.options')
-  return key === undefined ? undefined : (instance as unknown as Record<symbol, { trustProxy?: unknown }>)[key].trustProxy
+  return internal<{ trustProxy?: unknown }>(instance, 'fastify.options')?.trustProxy
 }
 
 function proxyFix (instance: FastifyInstance, options: ProxyFixOptions, done: (error?: Error) => void): void {
@@ -93,72 +104,77 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
   const config: Config = normalizeOptions(options)
   const proto = requestPrototype(instance)
   if ('originalIp' in proto) {
-    throw new ProxyFixError(codes.CONFLICTING_OPTIONS, 'fastify-proxy-fix is already registered in this context')
+    const where = Object.hasOwn(proto, 'originalIp') ? 'in this context' : 'in a parent context'
+    throw new ProxyFixError(codes.CONFLICTING_OPTIONS,
+      `fastify-proxy-fix is already registered ${where}. Register it once, at the root: a child context cannot have an allowlist of its own, ` +
+      'since the first registration\'s getters and reject hook already apply to every context below it')
   }
 
   instance.decorateRequest(kResolution as unknown as string, null)
+  const hinted = new Set<string>()
+  let trustErrorLogged = -Infinity
 
   function resolved (request: ProxyFixRequest): Resolution | null {
     let r = request[kResolution]
     if (r === null || r === undefined) {
-      const peer = request.raw.socket?.remoteAddress
-      const resolution = resolve(config, peer, request.raw.headers)
-      r = resolution ?? false
+      r = resolve(config, request.raw.socket?.remoteAddress, request.raw.headers)
       request[kResolution] = r
-      if (debugEnabled(request.log)) {
-        for (const entry of explain(config, peer, request.raw.headers, resolution)) {
-          (request.log as Logger).debug(entry.details, entry.message)
-        }
+      if (r !== null) report(request.log, r, request.raw.headers)
+    }
+    return r
+  }
+
+  /** What one resolution tells the operator: debug lines, a hint, a trust function's error. */
+  function report (log: Logger | undefined, r: Resolution, headers: FastifyRequest['headers']): void {
+    if (enabled(log, 'debug')) for (const entry of explain(config, r, headers)) log.debug(entry.details, entry.message)
+    if (!r.trusted && hinted.size < HINTED_PEERS && !hinted.has(r.peer)) {
+      const hint = familyHint(config, r.peer)
+      if (hint !== null) {
+        hinted.add(r.peer)
+        log?.info(hint.details, hint.message)
       }
     }
-    return r === false ? null : r
+    if (r.trustError !== undefined && Date.now() - trustErrorLogged >= TRUST_ERROR_INTERVAL) {
+      trustErrorLogged = Date.now()
+      log?.warn({ err: r.trustError }, 'fastify-proxy-fix: the trustedProxies function threw, so that address is not trusted (logged at most once a minute)')
+    }
   }
 
   Object.defineProperties(proto, {
     ip: {
       configurable: true,
       get (this: ProxyFixRequest) {
-        const r = resolved(this)
-        return r === null ? this.raw.socket?.remoteAddress : r.ip
+        return resolved(this)?.ip
       }
     },
     ips: {
       configurable: true,
       get (this: ProxyFixRequest) {
-        const r = resolved(this)
-        if (r !== null) return r.ips
-        const peer = this.raw.socket?.remoteAddress
-        return peer === undefined ? [] : [peer]
+        return resolved(this)?.ips ?? []
       }
     },
     host: {
       configurable: true,
       get (this: ProxyFixRequest) {
-        return resolved(this)?.host ?? requestHost(this.raw.headers)
+        return hostFor(resolved(this), this.raw.headers)
       }
     },
     hostname: {
       configurable: true,
       get (this: ProxyFixRequest) {
-        return resolved(this)?.hostname ?? hostnameOf(requestHost(this.raw.headers))
+        return hostnameFor(resolved(this), this.raw.headers)
       }
     },
     port: {
       configurable: true,
       get (this: ProxyFixRequest) {
-        const r = resolved(this)
-        if (r !== null && r.port !== undefined) return r.port
-        return portOf(requestHost(this.raw.headers))
+        return portFor(resolved(this), this.raw.headers)
       }
     },
     protocol: {
       configurable: true,
       get (this: ProxyFixRequest) {
-        const r = resolved(this)
-        if (r !== null && r.protocol !== null) return r.protocol
-        const socket = this.raw.socket as (FastifyRequest['raw']['socket'] & { encrypted?: boolean }) | undefined
-        if (socket) return socket.encrypted === true ? 'https' : 'http'
-        return undefined
+        return protocolFor(resolved(this), this.raw.socket)
       }
     },
     forwardedPrefix: {
@@ -191,17 +207,20 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
 
   const line = summary(config)
   instance.log.info(line.details, line.message)
+  const listing = allowlistListing(config)
+  if (listing !== null) instance.log.debug(listing.details, listing.message)
   for (const risk of risks(config)) instance.log.warn(risk.details, risk.message)
 }
 
 fp(proxyFix, { fastify: '5.x', name: 'fastify-proxy-fix' })
 
 // CommonJS users get the plugin itself, with `.default` and `.proxyFix` (Fastify's
-// convention), and the framework-free `createResolver`.
+// convention), the framework-free `createResolver`, and `ProxyFixError` with
+// its `codes`.
 declare namespace proxyFix {
   export type { ProxyFixOptions, ProxyFixHeaders, TrustFunction, ProxyResolver, RawRequest, ResolvedRequest, InvalidValue }
-  export { proxyFix, proxyFix as default, createResolver }
+  export { proxyFix, proxyFix as default, createResolver, ProxyFixError, codes }
 }
-Object.assign(proxyFix, { default: proxyFix, proxyFix, createResolver })
+Object.assign(proxyFix, { default: proxyFix, proxyFix, createResolver, ProxyFixError, codes })
 
 export = proxyFix

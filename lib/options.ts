@@ -2,7 +2,7 @@
 // normalized config.
 
 import { ProxyFixError, codes } from './errors'
-import { compileTrust, trustEntries, type TrustFunction, type TrustMatcher } from './trust'
+import { allowlistEntries, compileAllowlist, type Allowlist, type TrustFunction } from './allowlist'
 
 export interface ProxyFixHeaders {
   /** The client address chain. Default `'x-forwarded-for'`. */
@@ -38,10 +38,8 @@ export interface ProxyFixOptions {
 
 export interface Config {
   /** The compiled allowlist, or null when the user gave a function. */
-  matcher: TrustMatcher | null
+  allowlist: Allowlist | null
   trustFunction: TrustFunction | null
-  /** The allowlist entries as given (for diagnostics), or null for a function. */
-  entries: string[] | null
   hops: number
   forHeader: string | null
   hostHeader: string | null
@@ -51,6 +49,8 @@ export interface Config {
   forwarded: boolean
   clientIpHeader: string | null
   reject: boolean
+  /** Fastify's `prefix` register option, when the user gave one (it is not a header: see diagnostics). */
+  registerPrefix: string | null
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
@@ -70,7 +70,18 @@ function headerName (option: string, value: unknown, orFalse = true): string {
     const shown = typeof value === 'string' ? `'${value}'` : String(value)
     throw new ProxyFixError(codes.INVALID_HEADER_NAME, `${option} must be a header name (an HTTP token)${orFalse ? ' or false' : ''}, got ${shown}`)
   }
-  return value.toLowerCase()
+  const name = value.toLowerCase()
+  // Header objects are plain objects: such a name would read an inherited property.
+  if (value in Object.prototype || name in Object.prototype) {
+    throw new ProxyFixError(codes.INVALID_HEADER_NAME, `${option} '${value}' names a property every object has, not a header`)
+  }
+  return name
+}
+
+/** Whether `fn` is an `async` function: it returns a Promise, never `true`. */
+function isAsync (fn: unknown): boolean {
+  const tag = Object.prototype.toString.call(fn)
+  return tag === '[object AsyncFunction]' || tag === '[object AsyncGeneratorFunction]'
 }
 
 function isObject (value: unknown): value is Record<string, unknown> {
@@ -92,17 +103,19 @@ export function normalizeOptions (options: unknown): Config {
   const unknown = Object.keys(options).filter((key) =>
     !(OPTION_KEYS as readonly string[]).includes(key) && !(REGISTER_KEYS as readonly string[]).includes(key))
   const spec = options.trustedProxies
-  let matcher: TrustMatcher | null = null
+  let allowlist: Allowlist | null = null
   let trustFunction: TrustFunction | null = null
-  let entries: string[] | null = null
   if (typeof spec === 'function') {
+    if (isAsync(spec)) {
+      throw new ProxyFixError(codes.INVALID_TRUSTED_PROXY,
+        'trustedProxies is an async function: it returns a Promise, which is never trust. Make it a plain function that returns true or false')
+    }
     trustFunction = spec as TrustFunction
   } else if (typeof spec === 'string' || Array.isArray(spec)) {
     if (spec.length === 0 || (typeof spec === 'string' && spec.trim() === '')) {
       throw new ProxyFixError(codes.TRUSTED_PROXIES_REQUIRED, 'trustedProxies is empty: name at least one proxy address, CIDR block or range name')
     }
-    entries = trustEntries(spec)
-    matcher = compileTrust(entries)
+    allowlist = compileAllowlist(allowlistEntries(spec))
   } else {
     const given = spec === undefined && unknown.length > 0 ? ` (given instead: ${unknown.join(', ')})` : ''
     throw new ProxyFixError(codes.TRUSTED_PROXIES_REQUIRED,
@@ -149,9 +162,8 @@ export function normalizeOptions (options: unknown): Config {
   }
 
   return {
-    matcher,
+    allowlist,
     trustFunction,
-    entries,
     hops,
     forHeader: names.for,
     hostHeader: names.host,
@@ -160,6 +172,7 @@ export function normalizeOptions (options: unknown): Config {
     prefixHeader: names.prefix,
     forwarded,
     clientIpHeader,
-    reject: onInvalid === 'reject'
+    reject: onInvalid === 'reject',
+    registerPrefix: typeof options.prefix === 'string' ? options.prefix : null
   }
 }

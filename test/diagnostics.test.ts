@@ -7,6 +7,7 @@ import { Writable } from 'node:stream'
 import proxyFix from '../lib/index'
 import { explain } from '../lib/diagnostics'
 import { normalizeOptions, type ProxyFixOptions } from '../lib/options'
+import { resolve, type Resolution } from '../lib/resolve'
 
 interface Captured { app: FastifyInstance, lines: any[] }
 
@@ -60,6 +61,21 @@ t.test('registration: one info line saying what is trusted and which headers are
   t.equal((await start({ trustedProxies: 'loopback' }, 'warn')).lines.length, 0, 'nothing above info')
 })
 
+t.test('a long allowlist is counted in the startup line and listed at debug', async (t) => {
+  const ranges = ['173.245.48.0/20', '103.21.244.0/22', '103.22.200.0/22', '103.31.4.0/22', '141.101.64.0/18', '108.162.192.0/18',
+    '2400:cb00::/32', '2606:4700::/32', '2803:f800::/32']
+  const { lines } = await start({ trustedProxies: [...ranges, 'loopback'], clientIpHeader: 'cf-connecting-ip' })
+  const [info] = ours(lines, INFO)
+  t.equal(info.msg, 'fastify-proxy-fix: trusting 10 entries (6 IPv4, 3 IPv6, 1 named; listed at debug level); reading client from cf-connecting-ip, host from x-forwarded-host, protocol from x-forwarded-proto; malformed values are ignored')
+  t.equal(info.proxyFix.trustedProxies, 10)
+  const [listing] = ours(lines, DEBUG)
+  t.same(listing.proxyFix.trustedProxies, [...ranges, 'loopback'])
+  t.equal(listing.msg, `fastify-proxy-fix: trusted proxies: ${[...ranges, 'loopback'].join(', ')}`)
+  const eight = await start({ trustedProxies: ranges.slice(0, 8) })
+  t.match(ours(eight.lines, INFO)[0].msg, /^fastify-proxy-fix: trusting 173\.245\.48\.0\/20, .*2606:4700::\/32;/, 'eight are listed')
+  t.same(ours(eight.lines, DEBUG), [], 'and not again at debug')
+})
+
 t.test('risky configurations warn once at startup, naming the risk and the fix', async (t) => {
   const EVERYONE = 'FST_PROXY_FIX_TRUSTS_EVERYONE'
   const HOST = 'FST_PROXY_FIX_HOST_FROM_PRIVATE_NETWORKS'
@@ -96,6 +112,20 @@ t.test('risky configurations warn once at startup, naming the risk and the fix',
   t.equal(host, "fastify-proxy-fix: trustedProxies includes every private network (10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16) and the host is read from x-forwarded-host: any machine on those networks (another container, a neighbouring service) can choose request.hostname, which apps put in links, redirects and password-reset mails. Fix: list only your proxies' addresses, or set headers.host: false if your proxy does not send the header")
   const cf = await start({ trustedProxies: '::/0', clientIpHeader: 'cf-connecting-ip', headers: { host: false } }, 'info')
   t.equal(ours(cf.lines, WARN)[0].msg, "fastify-proxy-fix: clientIpHeader 'cf-connecting-ip' is believed from ::/0 (every address, IPv4 included): any client that reaches the app directly can send it and choose its own request.ip. Fix: trust only the ranges of the CDN or proxy that sets the header (for Cloudflare, its published ranges, kept current)")
+
+  // An IPv6 range that holds the IPv4-mapped block trusts every IPv4 peer: named as written.
+  for (const entry of ['::/8', '::ffff:0:0/96']) {
+    const mapped = await start({ trustedProxies: ['127.0.0.1', entry], headers: { host: false } }, 'info')
+    t.match(ours(mapped.lines, WARN)[0].msg, `trustedProxies includes ${entry} (every IPv4 address, as IPv4-mapped IPv6) and hops is not set`)
+  }
+  const split = await start({ trustedProxies: ['0.0.0.0/1', '128.0.0.0/1'], headers: { host: false } }, 'info')
+  t.match(ours(split.lines, WARN)[0].msg, 'trustedProxies includes 0.0.0.0/0 (every IPv4 address, with the ranges together)')
+
+  const prefix = await start({ trustedProxies: 'loopback', prefix: 'x-forwarded-prefix' } as ProxyFixOptions, 'info')
+  const [misplaced] = ours(prefix.lines, WARN)
+  t.equal(misplaced.code, 'FST_PROXY_FIX_PREFIX_LOOKS_LIKE_HEADER')
+  t.equal(misplaced.msg, "fastify-proxy-fix: the option prefix 'x-forwarded-prefix' is Fastify's route prefix for register(), not a header, and this plugin has no routes: it does nothing. Fix: to read a prefix header, write headers: { prefix: 'x-forwarded-prefix' }")
+  t.same(ours((await start({ trustedProxies: 'loopback', prefix: '/api' } as ProxyFixOptions, 'info')).lines, WARN), [], 'a route prefix is no header name')
 
   const once = await start({ trustedProxies: '0.0.0.0/0', headers: { host: false } }, 'info')
   for (let i = 0; i < 3; i++) await once.app.inject({ url: '/', headers: { 'x-forwarded-for': '6.6.6.6' } })
@@ -177,18 +207,18 @@ t.test('debug: the part of the chain that was not read, and why', async (t) => {
   t.same(await debugLines(fwd, '127.0.0.1', { forwarded: 'for=127.0.0.5, for=127.0.0.3' }), [], 'every element walked')
 })
 
-t.test('debug costs nothing above debug level: no lines, no extra work', async (t) => {
+t.test('debug lines come from the one walk: no second walk, no second call of the trust function', async (t) => {
   let calls = 0
   const trustedProxies = (address: string): boolean => { calls++; return address.startsWith('127.') }
   const info = await start({ trustedProxies }, 'info')
-  const headers = { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' }
+  const headers = { 'x-forwarded-for': '6.6.6.6, 203.0.113.7, 127.0.0.2' }
   calls = 0
   t.same(await debugLines(info, '127.0.0.1', headers), [])
-  const quiet = calls
+  t.equal(calls, 3, 'the peer, then one call per entry the walk asks about')
   const debug = await start({ trustedProxies }, 'debug')
   calls = 0
   t.equal((await debugLines(debug, '127.0.0.1', headers)).length, 1)
-  t.ok(calls > quiet, `the explanation is only computed at debug level (${quiet} trust calls at info, ${calls} at debug)`)
+  t.equal(calls, 3, 'the same calls at debug level')
 
   // A route may turn debug on for itself; the check is per request.
   const lines: any[] = []
@@ -218,6 +248,56 @@ t.test('debug costs nothing above debug level: no lines, no extra work', async (
   t.equal((await off.inject({ url: '/', remoteAddress: '198.51.100.9', headers })).body, '198.51.100.9')
 })
 
-t.test('explain: nothing to say without a socket peer', async (t) => {
-  t.same(explain(normalizeOptions({ trustedProxies: 'loopback' }), undefined, { 'x-forwarded-for': '6.6.6.6' }, null), [])
+t.test('explain: nothing to say about an untrusted peer that sent nothing this config reads', async (t) => {
+  const config = normalizeOptions({ trustedProxies: 'loopback' })
+  t.same(explain(config, resolve(config, '198.51.100.9', { forwarded: 'for=1.2.3.4' }) as Resolution, { forwarded: 'for=1.2.3.4' }), [])
+})
+
+t.test('a trusted peer that sent no client header says so at debug', async (t) => {
+  const cf = await start({ trustedProxies: '173.245.48.0/20', clientIpHeader: 'cf-connecting-ip' })
+  const [line, ...more] = await debugLines(cf, '173.245.48.1', {})
+  t.same(more, [])
+  t.equal(line.msg, 'fastify-proxy-fix: trusted proxy 173.245.48.1 sent no cf-connecting-ip header, so the client is the peer')
+  t.same(line.proxyFix, { peer: '173.245.48.1', header: 'cf-connecting-ip' })
+  t.same(await debugLines(cf, '173.245.48.1', { 'cf-connecting-ip': '203.0.113.7' }), [])
+})
+
+t.test('a loopback peer of the other family than the trusted one gets an info hint, once per address', async (t) => {
+  const v4 = await start({ trustedProxies: '127.0.0.1' }, 'info')
+  for (let i = 0; i < 3; i++) await v4.app.inject({ url: '/', remoteAddress: '::1' })
+  const hints = ours(v4.lines, INFO).slice(1)
+  t.equal(hints.length, 1, 'once')
+  t.equal(hints[0].msg, "fastify-proxy-fix: peer ::1 is not a trusted proxy, but 127.0.0.1 is: if your proxy on this host connects over IPv6, add '::1' (or 'loopback') to trustedProxies")
+  const v6 = await start({ trustedProxies: '::1' }, 'info')
+  for (const peer of ['127.0.0.1', '127.0.0.1', '127.0.0.2']) await v6.app.inject({ url: '/', remoteAddress: peer })
+  t.same(ours(v6.lines, INFO).slice(1).map((line) => line.msg), [
+    "fastify-proxy-fix: peer 127.0.0.1 is not a trusted proxy, but ::1 is: if your proxy on this host connects over IPv4, add '127.0.0.1' (or 'loopback') to trustedProxies",
+    "fastify-proxy-fix: peer 127.0.0.2 is not a trusted proxy, but ::1 is: if your proxy on this host connects over IPv4, add '127.0.0.2' (or 'loopback') to trustedProxies"
+  ])
+  const quiet = await start({ trustedProxies: '10.0.0.1' }, 'info')
+  for (const peer of ['::1', '127.0.0.1', '198.51.100.9']) await quiet.app.inject({ url: '/', remoteAddress: peer })
+  t.equal(ours(quiet.lines, INFO).length, 1, 'no loopback trusted: nothing to hint')
+  const many = await start({ trustedProxies: '::1' }, 'info')
+  for (let i = 0; i < 120; i++) await many.app.inject({ url: '/', remoteAddress: `127.0.0.${i + 2}` })
+  t.equal(ours(many.lines, INFO).length, 1 + 100, 'at most 100 addresses are remembered and hinted')
+  const fn = await start({ trustedProxies: () => false }, 'info')
+  await fn.app.inject({ url: '/', remoteAddress: '::1' })
+  t.equal(ours(fn.lines, INFO).length, 1, 'a trust function: nothing to compare with')
+})
+
+t.test('a trust function that throws: warned at most once a minute, the request goes on untrusted', async (t) => {
+  const clock = t.capture(Date, 'now', () => now)
+  let now = 1_000_000
+  const app = await start({ trustedProxies: (address) => { if (address.includes(':')) throw new Error('family mismatch'); return address.startsWith('127.') } }, 'info')
+  const first = await app.app.inject({ url: '/', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.7, 2001:db8::1' } })
+  t.equal(first.statusCode, 200)
+  t.equal(first.json().ip, '2001:db8::1', 'the entry it threw on is the client')
+  await app.app.inject({ url: '/', remoteAddress: '::1' })
+  const warned = (): any[] => app.lines.filter((line) => line.level === WARN && String(line.msg).includes('function threw'))
+  t.equal(warned().length, 1, 'two throws within a minute: one warning')
+  t.equal(warned()[0].err.message, 'family mismatch')
+  now += 60_000
+  t.equal((await app.app.inject({ url: '/', remoteAddress: '::1' })).statusCode, 200)
+  t.equal(warned().length, 2, 'a minute later, the next one')
+  t.ok(clock.calls.length > 0)
 })

@@ -1,14 +1,13 @@
-// Long `for` values with escapes (`for="_\a\b…"`) are judged as written,
-// without unescaping them (lib/resolve.ts, escapedKind): the verdict, the
-// client and the invalid value must be what unescaping first and reading the
-// result gives. The model unescapes with a regular expression and judges
+// `for` values with escapes (`for="_\a\b…"`), long and short: the verdict,
+// the client and the invalid value must be what unescaping first and reading
+// the result gives. The model unescapes with a regular expression and judges
 // with modelNode (test/properties/support.ts).
 import { deepStrictEqual } from 'node:assert/strict'
 import t from 'tap'
 import fc from 'fast-check'
 import { normalizeOptions } from '../lib/options'
 import { resolve } from '../lib/resolve'
-import { createResolver } from '../lib/resolver'
+import { createResolver } from '../lib/request'
 import { SEED, canonicalText, modelNode, scaled, title } from './properties/support'
 
 const config = normalizeOptions({ trustedProxies: '10.0.0.0/8', forwarded: true })

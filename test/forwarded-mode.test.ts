@@ -92,7 +92,7 @@ t.test('malformed values: ignored (header treated as absent) or 400', async (t) 
   const ignore = await build({ trustedProxies: ['10.0.0.0/8'], forwarded: true })
   const reject = await build({ trustedProxies: ['10.0.0.0/8'], forwarded: true, onInvalid: 'reject' })
   const syntax = ['for="192.0.2.1', 'for=192.0.2.1;;proto=http', 'for', 'for=[2001:db8::1]', 'for=1.2.3.4;for=5.6.7.8',
-    'for=1.2.3.4; proto=http', 'for=1.2.3.4;proto=http\u0001', '', 'for=1.2.3.4;host=a;HOST=b']
+    'for=1.2.3.4; proto=http', 'for=1.2.3.4;proto=http\u0001', 'for=1.2.3.4;host=a;HOST=b']
   for (const header of syntax) {
     const seen = await ask(ignore, '10.0.0.1', { forwarded: header + ';host=evil.example' })
     t.same([seen.ip, seen.hostname], ['10.0.0.1', 'app.internal'], `ignored ${JSON.stringify(header)}`)
@@ -122,6 +122,11 @@ t.test('malformed values: ignored (header treated as absent) or 400', async (t) 
     t.equal((await ask(reject, '10.0.0.1', { forwarded: header })).statusCode, 400, `refused ${short(header)}`)
   }
   t.equal((await ask(reject, '10.0.0.1', { forwarded: 'for=bogus, for=192.0.2.1' })).ip, '192.0.2.1', 'only what the walk reaches is judged')
+  // An empty element, like one without for, names no address: the walk ends, no 400.
+  for (const header of ['', ' ', 'for=192.0.2.1, ', 'proto=https']) {
+    const seen = await ask(reject, '10.0.0.1', { forwarded: header })
+    t.same([seen.ip, seen.protocol], ['10.0.0.1', 'http'], `no address in ${JSON.stringify(header)}`)
+  }
 })
 
 t.test('a quoted Forwarded host may hold an RFC 3986 sub-delimiter, a comma too', async (t) => {

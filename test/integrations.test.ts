@@ -10,7 +10,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders } from '
 import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import proxyFix from '../lib/index'
-import { createResolver, type RawRequest } from '../lib/resolver'
+import { createResolver, type RawRequest } from '../lib/request'
 import type { ProxyFixOptions } from '../lib/options'
 import { view } from './helpers'
 

@@ -82,9 +82,57 @@ t.test("Fastify's own trustProxy, in any form, is refused", async (t) => {
   }
 })
 
-t.test('registering twice in one context is refused', async (t) => {
+t.test('registering twice in one context, or again in a child context, is refused with where and what to do', async (t) => {
   const app = Fastify()
   app.register(proxyFix, { trustedProxies: 'loopback' })
   app.register(proxyFix, { trustedProxies: 'loopback' })
-  await t.rejects(async () => await app.ready(), { code: 'FST_PROXY_FIX_CONFLICTING_OPTIONS', message: /already registered/ })
+  await t.rejects(async () => await app.ready(), {
+    code: 'FST_PROXY_FIX_CONFLICTING_OPTIONS',
+    message: "fastify-proxy-fix is already registered in this context. Register it once, at the root: a child context cannot have an allowlist of its own, since the first registration's getters and reject hook already apply to every context below it"
+  })
+  const nested = Fastify()
+  nested.register(proxyFix, { trustedProxies: 'loopback' })
+  nested.register(async (child) => { await child.register(proxyFix, { trustedProxies: '10.0.0.0/8' }) })
+  await t.rejects(async () => await nested.ready(), { code: 'FST_PROXY_FIX_CONFLICTING_OPTIONS', message: /^fastify-proxy-fix is already registered in a parent context\. Register it once, at the root/ })
+})
+
+t.test('sibling contexts may each have their own allowlist', async (t) => {
+  const app = Fastify()
+  app.register(async (child) => {
+    await child.register(proxyFix, { trustedProxies: '127.0.0.1' })
+    child.get('/a', async (request) => request.ip)
+  })
+  app.register(async (child) => {
+    await child.register(proxyFix, { trustedProxies: '10.0.0.0/8', onInvalid: 'reject' })
+    child.get('/b', async (request) => request.ip)
+  })
+  const headers = { 'x-forwarded-for': '203.0.113.7' }
+  t.equal((await app.inject({ url: '/a', remoteAddress: '127.0.0.1', headers })).body, '203.0.113.7')
+  t.equal((await app.inject({ url: '/a', remoteAddress: '10.0.0.1', headers })).body, '10.0.0.1')
+  t.equal((await app.inject({ url: '/b', remoteAddress: '10.0.0.1', headers })).body, '203.0.113.7')
+  t.equal((await app.inject({ url: '/b', remoteAddress: '127.0.0.1', headers })).body, '127.0.0.1')
+  t.equal((await app.inject({ url: '/a', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': 'junk' } })).statusCode, 200, "the other sibling's reject hook stays in its context")
+  t.equal((await app.inject({ url: '/b', remoteAddress: '10.0.0.1', headers: { 'x-forwarded-for': 'junk' } })).statusCode, 400)
+})
+
+t.test('header names that every object has are refused: they would read an inherited property', async (t) => {
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
+    t.match(await readyError({ trustedProxies: 'loopback', headers: { for: name } }), { code: 'FST_PROXY_FIX_INVALID_HEADER_NAME', message: `headers.for '${name}' names a property every object has, not a header` }, name)
+    t.match(await readyError({ trustedProxies: 'loopback', clientIpHeader: name }), { code: 'FST_PROXY_FIX_INVALID_HEADER_NAME' }, name)
+    t.match(await readyError({ trustedProxies: 'loopback', headers: { prefix: name } }), { code: 'FST_PROXY_FIX_INVALID_HEADER_NAME' }, name)
+  }
+})
+
+t.test('an async trust function is refused: a Promise is never true', async (t) => {
+  t.match(await readyError({ trustedProxies: async () => true }), { code: 'FST_PROXY_FIX_INVALID_TRUSTED_PROXY', message: /async function/ })
+  t.match(await readyError({ trustedProxies: async function * () { yield true } }), { code: 'FST_PROXY_FIX_INVALID_TRUSTED_PROXY' })
+  t.equal(await readyError({ trustedProxies: () => true }), null)
+})
+
+t.test('ProxyFixError and codes are exported, so an app need not copy strings', async (t) => {
+  const error = await readyError({ trustedProxies: 'loopback', hops: 0 })
+  t.ok(error instanceof proxyFix.ProxyFixError)
+  t.equal(error.name, 'ProxyFixError')
+  t.equal(error.code, proxyFix.codes.INVALID_HOPS)
+  t.ok(Object.values(proxyFix.codes).every((code) => /^FST_PROXY_FIX_[A-Z_]+$/.test(code)))
 })

@@ -4,21 +4,23 @@ import t from 'tap'
 import { normalizeOptions } from '../lib/options'
 import { resolve } from '../lib/resolve'
 
-t.test('untrusted or missing peers resolve to null (nothing read)', async (t) => {
+t.test('untrusted peers resolve to themselves, nothing read; no peer resolves to null', async (t) => {
   const config = normalizeOptions({ trustedProxies: '10.0.0.0/8' })
   t.equal(resolve(config, undefined, { 'x-forwarded-for': '1.1.1.1' }), null)
-  t.equal(resolve(config, '192.0.2.1', { 'x-forwarded-for': '1.1.1.1' }), null)
-  t.equal(resolve(config, 'not an address', {}), null)
-  t.equal(resolve(config, '', {}), null)
+  for (const peer of ['192.0.2.1', 'not an address', '', '::ffff:192.0.2.1']) {
+    const r = resolve(config, peer, { 'x-forwarded-for': '1.1.1.1', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'bogus' })
+    t.same([r?.trusted, r?.ip, r?.ips, r?.host, r?.protocol, r?.invalid, r?.stop], [false, peer, [peer], null, null, null, null], JSON.stringify(peer))
+  }
 })
 
 t.test('peers with a zone id are matched on their address', async (t) => {
   const config = normalizeOptions({ trustedProxies: 'linklocal' })
   t.equal(resolve(config, 'fe80::1%eth0', { 'x-forwarded-for': '203.0.113.7' })?.ip, '203.0.113.7')
-  t.equal(resolve(config, '2001:db8::1%eth0', {}), null)
+  t.equal(resolve(config, '2001:db8::1%eth0', {})?.trusted, false)
   const seen: string[] = []
   const fn = normalizeOptions({ trustedProxies: (address: string) => { seen.push(address); return true } })
-  t.same(resolve(fn, 'fe80::1%eth0', {})?.ips, ['fe80::1%eth0'], 'the peer is reported as the socket says')
+  const zoned = resolve(fn, 'fe80::1%eth0', {})
+  t.same([zoned?.ips, zoned?.trusted], [['fe80::1%eth0'], true], 'the peer is reported as the socket says')
   t.same(seen, ['fe80::1'])
 })
 
@@ -40,6 +42,7 @@ t.test('a forwarded port without any Host gives an empty hostname', async (t) =>
 })
 
 t.test('the first malformed value is recorded even when ignored', async (t) => {
+  t.equal(resolve(normalizeOptions({ trustedProxies: 'loopback' }), '127.0.0.1', {})?.trusted, true)
   const config = normalizeOptions({ trustedProxies: 'loopback' })
   const r = resolve(config, '127.0.0.1', { 'x-forwarded-for': 'junk', 'x-forwarded-host': 'a/b' })
   t.same(r?.invalid, { header: 'x-forwarded-for', value: 'junk' })
@@ -81,16 +84,31 @@ t.test('long runs of spaces and tabs, and long values, read exactly as short one
   t.equal(via({ 'x-forwarded-for': '[::1, 2001:db8::1]' })?.ip, '10.0.0.1', 'a bracket closed in another element')
 })
 
-t.test('request.ips is built when read, from the entries the walk stepped over', async (t) => {
+t.test('request.ips lists the entries the walk stepped over, and why it stopped', async (t) => {
   const config = normalizeOptions({ trustedProxies: '10.0.0.0/8', hops: 2 })
   const r = resolve(config, '10.0.0.1', { 'x-forwarded-for': '6.6.6.6, 203.0.113.7:1, 10.0.0.3 , [::ffff:10.0.0.2]:9' })
   t.equal(r?.ip, '10.0.0.3', 'hops: 2 makes the second entry the client')
-  t.equal(r?.walked, 2)
+  t.equal(r?.stop, 'hops')
   const ips = r?.ips
   t.same(ips, ['10.0.0.1', '10.0.0.2', '10.0.0.3'])
-  t.equal(r?.ips, ips, 'built once')
+  t.not(r?.ips, ips, 'a new array on each read')
+  ips?.reverse()
+  ips?.push('6.6.6.6')
+  t.same(r?.ips, ['10.0.0.1', '10.0.0.2', '10.0.0.3'], 'changing one changes nothing for the next read')
+  t.equal(r?.ip, '10.0.0.3')
   const none = resolve(config, '10.0.0.1', {})
-  t.same([none?.ips, none?.walked], [['10.0.0.1'], 0])
+  t.same([none?.ips, none?.stop], [['10.0.0.1'], null])
+  const stops: Array<[string, string, string]> = [
+    ['6.6.6.6, 203.0.113.7, 10.0.0.3', 'untrusted', '203.0.113.7'],
+    ['10.0.0.3', 'leftmost', '10.0.0.3'],
+    ['junk, 10.0.0.3', 'malformed', '10.0.0.3']
+  ]
+  for (const [chain, stop, ip] of stops) {
+    const s = resolve(normalizeOptions({ trustedProxies: '10.0.0.0/8' }), '10.0.0.1', { 'x-forwarded-for': chain })
+    t.same([s?.stop, s?.ip], [stop, ip], chain)
+  }
+  const hidden = resolve(normalizeOptions({ trustedProxies: '10.0.0.0/8', forwarded: true }), '10.0.0.1', { forwarded: 'for=1.2.3.4, for=unknown, for=10.0.0.3' })
+  t.same([hidden?.stop, hidden?.ip], ['hidden', '10.0.0.3'])
   const header = normalizeOptions({ trustedProxies: '10.0.0.0/8', clientIpHeader: 'x-real-ip' })
   t.same(resolve(header, '10.0.0.1', { 'x-real-ip': '203.0.113.7' })?.ips, ['10.0.0.1', '203.0.113.7'])
   t.same(resolve(header, '10.0.0.1', {})?.ips, ['10.0.0.1'])
@@ -100,7 +118,7 @@ t.test('request.ips is built when read, from the entries the walk stepped over',
   t.same([viaFn?.ip, viaFn?.ips, seen], ['203.0.113.7', ['10.0.0.1', '10.0.0.2', '203.0.113.7'], ['10.0.0.1@0', '10.0.0.2@1']], 'the leftmost entry is the client without asking')
 })
 
-t.test('the last valid host is remembered by value, never mixed up with another', async (t) => {
+t.test('hosts read one after another never mix', async (t) => {
   const config = normalizeOptions({ trustedProxies: 'loopback' })
   const host = (value: string): unknown[] => {
     const r = resolve(config, '127.0.0.1', { 'x-forwarded-host': value })
@@ -111,10 +129,10 @@ t.test('the last valid host is remembered by value, never mixed up with another'
   t.same(host('a.example:82'), ['a.example:82', 'a.example', 82, null])
   t.same(host('a.example:81, b.example'), ['b.example', 'b.example', null, null], 'a list element is read on its own')
   t.same(host('b.example'), ['b.example', 'b.example', null, null])
-  t.same(host('a.example:0'), [null, null, null, 'a.example:0'], 'an invalid value is never remembered as valid')
+  t.same(host('a.example:0'), [null, null, null, 'a.example:0'])
   t.same(host('a.example:0'), [null, null, null, 'a.example:0'])
   t.same(host('[::1]'), ['[::1]', '[::1]', null, null])
-  t.same(host(''), [null, null, null, ''], 'nor is an empty one')
+  t.same(host(''), [null, null, null, ''], 'an empty host is malformed')
 })
 
 t.test('what one resolution leaves behind never changes the next one', async (t) => {
@@ -157,10 +175,7 @@ t.test('Forwarded: the trust function is asked about the client unless it is the
   }
 })
 
-t.test('scratch copies (prefix, unescaping) never overwrite the header the scans hold', async (t) => {
-  // The native scans keep the last header they copied; the prefix check and
-  // the unescaping copy their own text beside it. request.ips, read later,
-  // scans the chain again from that copy.
+t.test('long chains, prefixes and escapes together', async (t) => {
   const config = normalizeOptions({ trustedProxies: '10.0.0.0/8', headers: { prefix: 'x-forwarded-prefix' } })
   const run = ' '.repeat(2000)
   const chain = `198.51.100.9,${run}10.0.0.3,${run}10.0.0.2`
@@ -173,4 +188,53 @@ t.test('scratch copies (prefix, unescaping) never overwrite the header the scans
   const header = `for=198.51.100.9,${run}for="_${escaped}",${run}for=10.0.0.2`
   const r = resolve(forwarded, '10.0.0.1', { forwarded: header })
   t.same([r?.ip, r?.ips], ['10.0.0.2', ['10.0.0.1', '10.0.0.2']], 'an escaped name ends the walk; the header is intact')
+})
+
+t.test('a trust function that throws is not trust, and is recorded once', async (t) => {
+  // ipaddr.js's match() throws on a family mismatch: one IPv6 client must not crash the app.
+  let calls = 0
+  const config = normalizeOptions({
+    trustedProxies: (address: string) => {
+      calls++
+      if (address.includes(':')) throw new Error(`cannot match ${address}`)
+      return address.startsWith('10.')
+    }
+  })
+  const r = resolve(config, '10.0.0.1', { 'x-forwarded-for': '6.6.6.6, 2001:db8::1, 10.0.0.2' })
+  t.same([r?.ip, r?.ips, r?.stop], ['2001:db8::1', ['10.0.0.1', '10.0.0.2', '2001:db8::1'], 'untrusted'])
+  t.match(r?.trustError, { message: 'cannot match 2001:db8::1' })
+  const peer = resolve(config, '2001:db8::9', { 'x-forwarded-for': '6.6.6.6' })
+  t.same([peer?.trusted, peer?.ip], [false, '2001:db8::9'], 'a peer it throws on is untrusted')
+  t.match(peer?.trustError, { message: 'cannot match 2001:db8::9' })
+  const returnsTruthy = normalizeOptions({ trustedProxies: (() => 1) as unknown as () => boolean })
+  t.equal(resolve(returnsTruthy, '10.0.0.1', {})?.trusted, false, 'only true is trust')
+  t.ok(calls > 0)
+})
+
+t.test('Forwarded is read from the right, only as far as the walk goes', async (t) => {
+  // A client behind a proxy that appends to Forwarded writes what it likes to
+  // the left of the proxy's element: it must change nothing.
+  const config = normalizeOptions({ trustedProxies: 'loopback', forwarded: true, onInvalid: 'reject' })
+  const proxy = 'for=203.0.113.7;proto=https;host=shop.example'
+  for (const junk of ['for="', 'for=1.1.1.1;for=2.2.2.2', 'x=a b', ';;', 'for="a,b', '"', 'for=unknown', '\\"', 'a"b,c', 'for="\\"']) {
+    const r = resolve(config, '127.0.0.1', { forwarded: `${junk}, ${proxy}` })
+    t.same([r?.ip, r?.protocol, r?.host, r?.invalid], ['203.0.113.7', 'https', 'shop.example', null], junk)
+  }
+  // What the walk reaches is strict.
+  for (const element of ['for=1.1.1.1;for=2.2.2.2', 'for=127.0.0.2;FOR=127.0.0.3', 'for=127.0.0.2;host=a;Host=b', 'x=a b', ';;', 'for="127.0.0.2']) {
+    const r = resolve(config, '127.0.0.1', { forwarded: `for=6.6.6.6, ${element}` })
+    t.same([r?.ip, r?.invalid?.header, r?.stop], ['127.0.0.1', 'forwarded', 'malformed'], element)
+  }
+  const trustedChain = resolve(config, '127.0.0.1', { forwarded: `for=9.9.9.9;proto=http, for=127.0.0.2;x=1;x=2, ${proxy.replace('203.0.113.7', '127.0.0.3')}` })
+  t.same([trustedChain?.ip, trustedChain?.ips, trustedChain?.protocol], ['9.9.9.9', ['127.0.0.1', '127.0.0.3', '127.0.0.2', '9.9.9.9'], 'http'],
+    'a repeated extension parameter is not looked for')
+})
+
+t.test('header names are read as own properties: nothing inherited, no throw', async (t) => {
+  const config = normalizeOptions({ trustedProxies: 'loopback', headers: { port: 'x-forwarded-port', prefix: 'x-forwarded-prefix' } })
+  const headers = Object.create({ 'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil.example' }) as Record<string, string>
+  const r = resolve(config, '127.0.0.1', headers)
+  t.same([r?.ip, r?.host, r?.invalid], ['127.0.0.1', null, null])
+  const odd = resolve(config, '127.0.0.1', { 'x-forwarded-for': 5 as unknown as string, 'x-forwarded-port': {} as unknown as string })
+  t.same([odd?.ip, odd?.port, odd?.invalid], ['127.0.0.1', undefined, null], 'values that are neither strings nor arrays are absent')
 })

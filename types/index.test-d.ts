@@ -1,6 +1,6 @@
 import Fastify, { type FastifyRequest } from 'fastify'
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
-import proxyFix, { type ProxyFixOptions, type TrustFunction } from '..'
+import proxyFix, { ProxyFixError, codes, createResolver, type ProxyFixOptions, type TrustFunction } from '..'
 import cjs = require('..')
 
 const app = Fastify()
@@ -35,6 +35,7 @@ expectError(app.register(proxyFix, { trustedProxies: 'loopback', onInvalid: 'dro
 expectError(app.register(proxyFix, { trustedProxies: 'loopback', forwarded: 'yes' }))
 expectError(app.register(proxyFix, { trustedProxies: 'loopback', clientIpHeader: false }))
 expectError(app.register(proxyFix, { trustedProxies: (address: number) => true }))
+expectError(app.register(proxyFix, { trustedProxies: async (address: string) => true }))
 
 expectAssignable<ProxyFixOptions>({ trustedProxies: 'loopback' })
 expectNotAssignable<ProxyFixOptions>({ hops: 1 })
@@ -51,3 +52,22 @@ app.get('/', async (request) => {
   return 'ok'
 })
 expectType<string>(({} as FastifyRequest).originalIp)
+
+// Errors an app can tell apart without copying strings.
+expectType<'FST_PROXY_FIX_INVALID_HOPS'>(codes.INVALID_HOPS)
+expectType<typeof ProxyFixError>(cjs.ProxyFixError)
+expectType<typeof codes>(cjs.codes)
+const caught: unknown = new Error('x')
+if (caught instanceof ProxyFixError) {
+  expectType<string>(caught.code)
+  expectType<string>(caught.message)
+}
+
+// The framework-free resolver.
+const resolveRequest = createResolver({ trustedProxies: 'loopback' })
+const resolved = resolveRequest({ socket: { remoteAddress: '127.0.0.1' }, headers: { 'x-forwarded-for': '203.0.113.7' } })
+expectType<string | undefined>(resolved.ip)
+expectType<string[]>(resolved.ips)
+expectType<'http' | 'https'>(resolved.protocol)
+expectType<number | null>(resolved.port)
+expectType<{ header: string, value: string } | null>(resolved.invalid)

@@ -5,7 +5,7 @@
 import { deepStrictEqual, equal, ok } from 'node:assert/strict'
 import { isIP } from 'node:net'
 import fc from 'fast-check'
-import { createResolver } from '../../lib/resolver'
+import { createResolver } from '../../lib/request'
 import { build } from '../helpers'
 import {
   anyAddr, checkProperty, entryFor, fastifyHost, forwardedHeader, inside, modelHost, modelPrefix, modelRequest, modelTrusted,

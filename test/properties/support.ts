@@ -233,47 +233,57 @@ export interface ForwardedElement { for?: string, by?: string, host?: string, pr
 const TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+"
 const QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x20-\\x7e\\x80-\\xff])*"'
 const PAIR = `${TOKEN}=(?:${TOKEN}|${QUOTED})`
-// forwarded-element = forwarded-pair *( ";" forwarded-pair ), no whitespace inside
-const ELEMENT = new RegExp(`(?:${PAIR}(?:;${PAIR})*)?`, 'y')
+// forwarded-element = forwarded-pair *( ";" forwarded-pair ), no whitespace inside; or nothing
+const ELEMENT = new RegExp(`^(?:${PAIR}(?:;${PAIR})*)?$`)
 const PAIRS = new RegExp(`(${TOKEN})=(${TOKEN}|${QUOTED})`, 'g')
-const OWS = /[ \t]*/y
+// What may follow a comma up to the end of the header when that comma separates
+// elements: no comma outside a quoted string (a loose quoted string: any
+// escapes, so that only the quotes decide).
+const NO_SEPARATOR = /^(?:[^",]|"(?:[^"\\]|\\[\s\S])*")*$/
 export const FORWARDED_NAMES = ['for', 'by', 'host', 'proto'] as const
 
 /**
- * `Forwarded` by the RFC 7239 grammar, written as regular expressions: a list
- * of elements (OWS around commas, empty elements kept as `{}`), each a `;`
- * separated run of `token=value` pairs; at least one pair in the header; a
- * name at most once per element. Values unquoted; only registered names kept.
+ * Where the element that ends at `end` starts: after the leftmost comma whose
+ * rest (up to `end`) has no comma outside a quoted string. The comma's index,
+ * or -1 when the element is the first (no such comma, or none at all).
+ */
+export function modelElementComma (text: string, end: number): number {
+  if (NO_SEPARATOR.test(text.slice(0, end))) return -1
+  for (let p = 0; p < end; p++) if (text[p] === ',' && NO_SEPARATOR.test(text.slice(p + 1, end))) return p
+  return -1
+}
+
+/** One element by the grammar (OWS around it removed): its registered parameters, or null. */
+export function modelParseElement (text: string): ForwardedElement | null {
+  const body = text.replace(/^[ \t]+|[ \t]+$/g, '')
+  if (!ELEMENT.test(body)) return null
+  const element: Record<string, string> = {}
+  for (const [, name, value] of body.matchAll(PAIRS)) {
+    const lower = name.toLowerCase()
+    if (!(FORWARDED_NAMES as readonly string[]).includes(lower)) continue
+    if (lower in element) return null
+    element[lower] = value.startsWith('"') ? value.slice(1, -1).replace(/\\([\s\S])/g, '$1') : value
+  }
+  return element
+}
+
+/**
+ * `Forwarded` by the RFC 7239 grammar, written as regular expressions and
+ * read from the right: elements (OWS around them, empty ones kept as `{}`),
+ * each a `;` separated run of `token=value` pairs with for, by, host and proto
+ * at most once. Values unquoted; only registered names kept. Null when any
+ * element is malformed.
  */
 export function modelParseForwarded (text: string): ForwardedElement[] | null {
   const elements: ForwardedElement[] = []
-  let anyPair = false
-  let i = 0
-  for (;;) {
-    OWS.lastIndex = i
-    OWS.exec(text)
-    ELEMENT.lastIndex = OWS.lastIndex
-    const body = (ELEMENT.exec(text) as RegExpExecArray)[0]
-    OWS.lastIndex = ELEMENT.lastIndex
-    OWS.exec(text)
-    i = OWS.lastIndex
-    if (i < text.length && text[i] !== ',') return null
-    const element: Record<string, string> = {}
-    const names = new Set<string>()
-    for (const [, name, value] of body.matchAll(PAIRS)) {
-      const lower = name.toLowerCase()
-      if (names.has(lower)) return null
-      names.add(lower)
-      anyPair = true
-      if ((FORWARDED_NAMES as readonly string[]).includes(lower)) {
-        element[lower] = value.startsWith('"') ? value.slice(1, -1).replace(/\\([\s\S])/g, '$1') : value
-      }
-    }
-    elements.push(element)
-    if (i === text.length) break
-    i++
+  for (let end = text.length; end >= 0;) {
+    const comma = modelElementComma(text, end)
+    const element = modelParseElement(text.slice(comma + 1, end))
+    if (element === null) return null
+    elements.unshift(element)
+    end = comma
   }
-  return anyPair ? elements : null
+  return elements
 }
 
 const OBFUSCATED = /^_[A-Za-z0-9._-]+$/
@@ -345,10 +355,10 @@ export function modelProto (text: string): 'http' | 'https' | null {
 
 const PATH_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
 
-/** A prefix: one leading `/`, RFC 3986 path characters, no dot segments, no encoded `/` or `\`. */
+/** A prefix: one leading `/`, RFC 3986 path characters, no dot segments, no encoded `/`, `\` or control character. */
 export function modelPrefix (text: string): string | null {
   if (!text.startsWith('/') || text.startsWith('//')) return null
-  if (!PATH_CHARS.test(text) || /%2f|%5c/i.test(text)) return null
+  if (!PATH_CHARS.test(text) || /%2f|%5c|%[01][0-9a-f]|%7f/i.test(text)) return null
   const dotSegment = text.split('/').some((segment) => {
     const decoded = segment.replace(/%2e/gi, '.')
     return decoded === '.' || decoded === '..'
@@ -421,13 +431,18 @@ export function modelRequest (config: ModelConfig, peer: string, headers: Header
   }
 
   if (config.forwarded) {
+    // From the right, element by element, only as far as the walk goes.
     const text = joined(headers.forwarded)
-    const elements = text === undefined ? [] : modelParseForwarded(text)
-    if (elements === null) mark('forwarded', text as string)
     let client: ForwardedElement | null = null
     let proxies = 1
-    for (let i = (elements ?? []).length - 1; i >= 0; i--) {
-      const element = (elements as ForwardedElement[])[i]
+    for (let end = text === undefined ? -1 : text.length; end >= 0;) {
+      const value = text as string
+      const comma = modelElementComma(value, end)
+      const element = modelParseElement(value.slice(comma + 1, end))
+      if (element === null) {
+        mark('forwarded', value.slice(comma + 1, end).replace(/^[ \t]+|[ \t]+$/g, ''))
+        break
+      }
       const node = element.for === undefined ? null : modelNode(element.for)
       if (node === null || node === 'hidden') break
       if (node === 'malformed') {
@@ -437,8 +452,9 @@ export function modelRequest (config: ModelConfig, peer: string, headers: Header
       result.ip = canonicalText(node)
       result.ips.push(result.ip)
       client = element
-      if (i === 0 || proxies >= config.hops || !modelTrusted(config.cidrs, node)) break
+      if (comma < 0 || proxies >= config.hops || !modelTrusted(config.cidrs, node)) break
       proxies++
+      end = comma
     }
     if (client?.host !== undefined) readHost('forwarded', client.host)
     if (client?.proto !== undefined) readProto('forwarded', client.proto)

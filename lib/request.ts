@@ -1,10 +1,10 @@
-// The framework-free resolver: the plugin's answers for a raw Node request,
-// where there is no Fastify request yet (a plain node:http server, Fastify's
-// `rewriteUrl`, a logger factory). The plugin's getters share its fallbacks.
+// One raw Node request in, everything the plugin decorates a request with
+// out: the framework-free `createResolver`, and the fallbacks (what Fastify
+// says without the plugin) that the plugin's getters share.
 
-import { hostnameOf, requestHost } from './headers'
 import { normalizeOptions, type ProxyFixOptions } from './options'
-import { resolve, type InvalidValue, type RequestHeaders } from './resolve'
+import { hostnameOf, requestHost, resolve, type InvalidValue, type Resolution } from './resolve'
+import type { RequestHeaders } from './list'
 
 /** What the resolver reads of a request: Node's `IncomingMessage` and `Http2ServerRequest` both fit. */
 export interface RawRequest {
@@ -53,10 +53,29 @@ export function receivedHost (request: RawRequest): string {
 
 const PORT = /:(\d+)$/
 
-/** The port of a Host value, or null when it has none. */
+/** The port of a Host value, or null when it has none (Fastify's rule). */
 export function portOf (host: string): number | null {
   const match = PORT.exec(host)
   return match === null ? null : parseInt(match[1], 10)
+}
+
+/** `request.host` and its parts for a resolution: the forwarded ones, or the received Host's. */
+export function hostFor (r: Resolution | null, headers: RequestHeaders): string {
+  return r?.host ?? requestHost(headers)
+}
+
+export function hostnameFor (r: Resolution | null, headers: RequestHeaders): string {
+  return r?.hostname ?? hostnameOf(requestHost(headers))
+}
+
+export function portFor (r: Resolution | null, headers: RequestHeaders): number | null {
+  return r !== null && r.port !== undefined ? r.port : portOf(requestHost(headers))
+}
+
+export function protocolFor (r: Resolution | null, socket: RawRequest['socket']): 'http' | 'https' | undefined {
+  if (r?.protocol != null) return r.protocol
+  if (socket == null) return undefined
+  return socket.encrypted === true ? 'https' : 'http'
 }
 
 /**
@@ -70,21 +89,18 @@ export function createResolver (options: ProxyFixOptions): ProxyResolver {
   const config = normalizeOptions(options)
   return function resolveRequest (request: RawRequest): ResolvedRequest {
     const socket = request.socket ?? undefined
-    const peer = socket?.remoteAddress
     const headers = request.headers
-    const r = resolve(config, peer, headers)
-    const received = requestHost(headers)
-    const host = r?.host ?? received
+    const r = resolve(config, socket?.remoteAddress, headers)
     return {
-      trusted: r !== null,
-      ip: r === null ? peer : r.ip,
-      ips: r !== null ? r.ips : peer === undefined ? [] : [peer],
-      host,
-      hostname: r?.hostname ?? hostnameOf(received),
-      port: r !== null && r.port !== undefined ? r.port : portOf(received),
-      protocol: r?.protocol ?? (socket?.encrypted === true ? 'https' : 'http'),
+      trusted: r?.trusted ?? false,
+      ip: r?.ip,
+      ips: r?.ips ?? [],
+      host: hostFor(r, headers),
+      hostname: hostnameFor(r, headers),
+      port: portFor(r, headers),
+      protocol: protocolFor(r, socket) ?? 'http',
       prefix: r?.prefix ?? '',
-      originalIp: peer,
+      originalIp: socket?.remoteAddress,
       originalHost: receivedHost(request),
       invalid: r?.invalid ?? null
     }

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { isIP } from 'node:net'
 import ipaddr from 'ipaddr.js'
-import { isObfuscated, parseEndpoint, parseIP, scanPort } from '../lib/address'
+import { parseEndpoint, parseIP, portAt } from '../lib/ip'
+import { forwardedNode, isObfuscated } from '../lib/forwarded'
 
 t.test('IPv4: four decimal octets without leading zeros, nothing else', async (t) => {
   const cases: Array<[string, string | null]> = [
@@ -99,18 +100,30 @@ t.test('list entries: optional port, brackets for IPv6', async (t) => {
     ['[fe80::1%eth0]', null],
     ['[]', null],
     ['[2001:db8::1]:_obf', null],
+    ['1.2.3.4:80:80', null],
+    ['1.2.3.4 :80', null],
+    ['::1:80', '::1:80'],
+    [`[${':'.repeat(16000)}]`, null],
+    [`${'1'.repeat(16000)}`, null],
     ['unknown', null],
     ['_hidden', null],
     ['', null]
   ]
   for (const [input, expected] of cases) t.equal(parseEndpoint(input), expected, JSON.stringify(input))
-  t.equal(parseEndpoint('[2001:db8::1]:_p-1.x', true), '2001:db8::1', 'RFC 7239 obfuscated port')
-  t.equal(parseEndpoint('192.0.2.43:_p1', true), '192.0.2.43')
-  t.equal(parseEndpoint('192.0.2.43:_', true), null, 'an obfuscated port needs a character after _')
-  t.equal(parseEndpoint('192.0.2.43:_a/b', true), null)
+  // A Forwarded node (RFC 7239 section 6) also takes an obfuscated port.
+  const node = (value: string): string | null => forwardedNode(value)?.toString() ?? null
+  t.equal(node('[2001:db8::1]:_p-1.x'), '2001:db8::1', 'RFC 7239 obfuscated port')
+  t.equal(node('192.0.2.43:_p1'), '192.0.2.43')
+  t.equal(node('192.0.2.43:_'), null, 'an obfuscated port needs a character after _')
+  t.equal(node('192.0.2.43:_a/b'), null)
+  t.equal(node('2001:db8::1'), null, 'IPv6 must be bracketed')
+  t.equal(node('unknown'), 'hidden')
+  t.equal(node('UNKNOWN:80'), 'hidden')
+  t.equal(node('_x:_y'), 'hidden')
+  t.equal(node('unknown:0'), null)
 })
 
-t.test('obfuscated names of any length: long ones are checked by the native scan', async (t) => {
+t.test('obfuscated names of any length', async (t) => {
   for (const n of [1, 63, 64, 65, 200, 16000]) {
     const name = '_' + 'aZ9.-_'.repeat(n).slice(0, n)
     t.equal(isObfuscated(name, 0, name.length), true, `${n + 1} characters`)
@@ -126,12 +139,12 @@ t.test('obfuscated names of any length: long ones are checked by the native scan
 })
 
 t.test('ports are 1-65535 in plain decimal', async (t) => {
-  t.equal(scanPort('8080', 0, 4), 8080)
-  t.equal(scanPort('0', 0, 1), -1)
-  t.equal(scanPort('123456', 0, 6), -1)
-  t.equal(scanPort('', 0, 0), -1)
-  t.equal(scanPort('8a', 0, 2), -1)
-  t.equal(scanPort('+80', 0, 3), -1)
+  t.equal(portAt('8080', 0, 4), 8080)
+  t.equal(portAt('0', 0, 1), -1)
+  t.equal(portAt('123456', 0, 6), -1)
+  t.equal(portAt('', 0, 0), -1)
+  t.equal(portAt('8a', 0, 2), -1)
+  t.equal(portAt('+80', 0, 3), -1)
 })
 
 t.test('agrees with net.isIP, and with ipaddr.js on what both accept', async (t) => {

@@ -1,12 +1,12 @@
 import t from 'tap'
 import proxyAddr from 'proxy-addr'
-import { compileTrust, trustEntries } from '../lib/trust'
-import { scanIP } from '../lib/address'
+import { allowlistEntries as trustEntries, compileAllowlist as compileTrust } from '../lib/allowlist'
+import { ipAt } from '../lib/ip'
 
 function trusted (entries: string[], address: string): boolean {
-  const matcher = compileTrust(entries)
-  if (!scanIP(address, 0, address.length)) throw new Error(`bad test address ${address}`)
-  return matcher.matches()
+  const ip = ipAt(address, 0, address.length)
+  if (ip === null) throw new Error(`bad test address ${address}`)
+  return compileTrust(entries).matches(ip)
 }
 
 t.test('addresses, CIDR blocks and named ranges', async (t) => {
@@ -108,4 +108,56 @@ t.test('agrees with proxy-addr on every range and address', async (t) => {
       t.equal(trusted([range], address), oracle(address, 0), `${range} / ${address}`)
     }
   }
+})
+
+t.test('an IPv4-mapped entry is its IPv4 range when its prefix is 96 or more, and refused under 96', async (t) => {
+  // As IPv6, ::ffff:10.0.0.0/8 is ::/8, which holds every IPv4-mapped address:
+  // read that way, one typo would trust every IPv4 peer. proxy-addr and
+  // Fastify read it as 10.0.0.0/8; neither reading is safe to guess.
+  t.equal(trusted(['::ffff:10.0.0.0/104'], '10.255.0.1'), true)
+  t.equal(trusted(['::ffff:10.0.0.0/104'], '203.0.113.5'), false)
+  t.equal(trusted(['::ffff:10.0.0.0/96'], '203.0.113.5'), true, '/96 is every IPv4 address, as written')
+  t.equal(trusted(['::ffff:10.0.0.1/128'], '10.0.0.2'), false)
+  for (const entry of ['::ffff:10.0.0.0/8', '::ffff:10.0.0.0/95', '0:0:0:0:0:ffff:a00:0/64']) {
+    t.throws(() => compileTrust([entry]), {
+      code: 'FST_PROXY_FIX_INVALID_TRUSTED_PROXY',
+      message: /an IPv4-mapped address needs a prefix of 96 or more: as IPv6 this is [0-9a-f:]+\/\d+, which holds every IPv4 address; for the IPv4 range write 10\.0\.0\.0\/\d+/
+    }, entry)
+  }
+  t.throws(() => compileTrust(['::ffff:10.0.0.0/8']), { message: "trusted proxy entry '::ffff:10.0.0.0/8': an IPv4-mapped address needs a prefix of 96 or more: as IPv6 this is ::/8, which holds every IPv4 address; for the IPv4 range write 10.0.0.0/8 (or ::ffff:10.0.0.0/104)" })
+})
+
+t.test('an IPv6 range that holds the whole IPv4-mapped block trusts every IPv4 address, and is named for it', async (t) => {
+  for (const entry of ['::/0', '::/8', '::/80', '::ffff:0:0/96', '0::/1']) {
+    t.equal(trusted([entry], '203.0.113.5'), true, entry)
+    t.same(compileTrust(['10.0.0.1', entry]).coveringIPv4, [entry], entry)
+  }
+  for (const entry of ['::/81', '::1/128', '2001:db8::/32', '::fffe:0:0/96']) {
+    t.equal(trusted([entry], '203.0.113.5'), false, entry)
+    t.same(compileTrust([entry]).coveringIPv4, [], entry)
+  }
+  t.same(compileTrust(['0.0.0.0/0', 'loopback']).coveringIPv4, ['0.0.0.0/0'])
+})
+
+t.test('10,000 entries compile and match like a linear scan', async (t) => {
+  const entries: string[] = []
+  const networks = new Set<string>() // the /24s, as their first three octets
+  for (let i = 0; i < 10_000; i++) {
+    const network = `${(i * 7919) % 223 + 1}.${(i * 31) % 256}.${i % 256}`
+    entries.push(`${network}.0/24`)
+    networks.add(network)
+  }
+  const allowlist = compileTrust([...entries, '2001:db8::/48', '2001:db8:1::/48'])
+  let inside = 0
+  for (let i = 0; i < 2000; i++) {
+    // every other address in a listed /24, the rest anywhere
+    const network = i % 2 === 0 ? entries[(i * 37) % entries.length].slice(0, -5) : `${(i * 13) % 223 + 1}.${(i * 7) % 256}.${(i * 3) % 256}`
+    const address = `${network}.${i % 256}`
+    const expected = networks.has(network)
+    if (i % 200 === 0) t.equal(entries.some((entry) => proxyAddr.compile(entry)(address, 0)), expected, `proxy-addr agrees on ${address}`)
+    if (expected) inside++
+    t.equal(allowlist.matches(ipAt(address, 0, address.length) as NonNullable<ReturnType<typeof ipAt>>), expected, address)
+  }
+  t.ok(inside >= 1000, `${inside} addresses inside`)
+  t.equal(allowlist.ranges.v6.length, 1, 'adjacent IPv6 blocks merge')
 })

@@ -1,0 +1,220 @@
+// Strict IP address parsing and canonical text.
+//
+// IPv4 is four decimal octets without leading zeros: `010.0.0.1`, `1.2.3`,
+// `0x7f.0.0.1` and `167772161` are not addresses. IPv6 follows the RFC 4291
+// text forms as Node's `net.isIP` does (`::` stands for at least one group);
+// zone ids are not accepted. Parsers read text[start, end) of a larger string,
+// so a header is never split to be parsed.
+
+/** A parsed address. Every address has its 128-bit IPv6 form in four 32-bit
+ *  words (IPv4 as `::ffff:a.b.c.d`); IPv4 and IPv4-mapped IPv6 also have `v4`. */
+export class IP {
+  constructor (
+    /** The IPv4 address as an unsigned 32-bit number, or -1 for other IPv6. */
+    readonly v4: number,
+    readonly w0: number,
+    readonly w1: number,
+    readonly w2: number,
+    readonly w3: number,
+    /** Whether it was written with colons (IPv6 syntax, also for a mapped IPv4). */
+    readonly written6: boolean,
+    private readonly source: string,
+    private readonly start: number,
+    private readonly end: number
+  ) {}
+
+  /** The canonical text: dotted decimal for IPv4 and IPv4-mapped IPv6, RFC 5952 for IPv6. */
+  toString (): string {
+    if (this.v4 >= 0) {
+      if (this.written6) return dotted(this.v4)
+      // A strict IPv4 parse accepts only the canonical spelling.
+      return this.start === 0 && this.end === this.source.length ? this.source : this.source.slice(this.start, this.end)
+    }
+    return formatIPv6([this.w0 >>> 16, this.w0 & 0xffff, this.w1 >>> 16, this.w1 & 0xffff,
+      this.w2 >>> 16, this.w2 & 0xffff, this.w3 >>> 16, this.w3 & 0xffff])
+  }
+}
+
+function isDigit (c: number): boolean {
+  return c >= 48 && c <= 57
+}
+
+/** The dotted quad in text[start, end) as a number, or -1 when it is not exactly one. */
+export function ipv4At (text: string, start: number, end: number): number {
+  let value = 0
+  let i = start
+  for (let octets = 0; octets < 4; octets++) {
+    if (octets > 0) {
+      if (i >= end || text.charCodeAt(i) !== 46) return -1
+      i++
+    }
+    const first = i
+    let octet = 0
+    while (i < end && i - first < 4 && isDigit(text.charCodeAt(i))) octet = octet * 10 + text.charCodeAt(i++) - 48
+    const digits = i - first
+    if (digits === 0 || digits > 3 || octet > 255 || (digits > 1 && text.charCodeAt(first) === 48)) return -1
+    value = value * 256 + octet
+  }
+  return i === end ? value : -1
+}
+
+function hexValue (c: number): number {
+  if (isDigit(c)) return c - 48
+  const lower = c | 0x20
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1
+}
+
+// The longest IPv6 text: eight groups of four digits, or six and a dotted quad.
+const LONGEST_IPV6 = 45
+
+/** The first `::` in text[start, end), or -1. */
+function gapIn (text: string, start: number, end: number): number {
+  for (let i = start; i + 1 < end; i++) if (text.charCodeAt(i) === 58 && text.charCodeAt(i + 1) === 58) return i
+  return -1
+}
+
+/**
+ * The eight 16-bit groups of the IPv6 address in text[start, end), or null.
+ * Groups before a `::` fill from the left, groups after it from the right.
+ */
+function ipv6Groups (text: string, start: number, end: number): number[] | null {
+  const groups = [0, 0, 0, 0, 0, 0, 0, 0]
+  const gap = gapIn(text, start, end)
+  if (gap < 0) return readGroups(text, start, end, groups, 0, true) === 8 ? groups : null
+  if (gapIn(text, gap + 1, end) >= 0) return null // a second `::` (or `:::`)
+  const head = readGroups(text, start, gap, groups, 0, false)
+  if (head < 0) return null
+  const tail: number[] = []
+  const tailCount = readGroups(text, gap + 2, end, tail, 0, true)
+  if (tailCount < 0 || head + tailCount > 7) return null
+  for (let k = 0; k < tailCount; k++) groups[8 - tailCount + k] = tail[k]
+  return groups
+}
+
+/**
+ * Reads `h16 *(":" h16)` from text[start, end) into groups[at…] and returns
+ * how many groups it read (0 for an empty text), or -1 when it is not that.
+ * With `last`, the final piece may be a dotted quad (two groups).
+ */
+function readGroups (text: string, start: number, end: number, groups: number[], at: number, last: boolean): number {
+  if (start === end) return 0
+  let count = 0
+  let i = start
+  for (;;) {
+    const first = i
+    let value = 0
+    while (i < end && i - first < 5) {
+      const h = hexValue(text.charCodeAt(i))
+      if (h < 0) break
+      value = value * 16 + h
+      i++
+    }
+    if (last && i < end && text.charCodeAt(i) === 46) {
+      const quad = ipv4At(text, first, end)
+      if (quad < 0 || at + count > 6) return -1
+      groups[at + count++] = quad >>> 16
+      groups[at + count++] = quad & 0xffff
+      return count
+    }
+    if (i === first || i - first > 4 || at + count === 8) return -1
+    groups[at + count++] = value
+    if (i === end) return count
+    if (text.charCodeAt(i) !== 58 || i + 1 === end) return -1
+    i++
+  }
+}
+
+/** The address (IPv4 or IPv6, no brackets, no zone id) in text[start, end), or null. */
+export function ipAt (text: string, start: number, end: number): IP | null {
+  const v4 = ipv4At(text, start, end)
+  if (v4 >= 0) return new IP(v4, 0, 0, 0xffff, v4, false, text, start, end)
+  if (end - start < 2 || end - start > LONGEST_IPV6) return null
+  const g = ipv6Groups(text, start, end)
+  if (g === null) return null
+  const w0 = (g[0] * 65536 + g[1]) >>> 0
+  const w1 = (g[2] * 65536 + g[3]) >>> 0
+  const w2 = (g[4] * 65536 + g[5]) >>> 0
+  const w3 = (g[6] * 65536 + g[7]) >>> 0
+  const mapped = w0 === 0 && w1 === 0 && w2 === 0xffff
+  return new IP(mapped ? w3 : -1, w0, w1, w2, w3, true, text, start, end)
+}
+
+/** A port in text[start, end): 1–65535 in decimal without a leading zero; -1 otherwise. */
+export function portAt (text: string, start: number, end: number): number {
+  const digits = end - start
+  if (digits < 1 || digits > 5 || text.charCodeAt(start) === 48) return -1
+  let port = 0
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (!isDigit(c)) return -1
+    port = port * 10 + c - 48
+  }
+  return port <= 65535 ? port : -1
+}
+
+/**
+ * An address as proxies write it in a list, in text[start, end):
+ * `203.0.113.7`, `203.0.113.7:4711`, `2001:db8::1`, `[2001:db8::1]` or
+ * `[2001:db8::1]:4711`. The port is checked and dropped. Null otherwise.
+ */
+export function endpointAt (text: string, start: number, end: number): IP | null {
+  if (start < end && text.charCodeAt(start) === 91) { // [
+    const close = indexIn(text, 93, start, end) // ]
+    if (close < 0) return null
+    if (close + 1 < end && (text.charCodeAt(close + 1) !== 58 || portAt(text, close + 2, end) < 0)) return null
+    const ip = ipAt(text, start + 1, close)
+    return ip !== null && ip.written6 ? ip : null
+  }
+  const colon = indexIn(text, 58, start, end)
+  if (colon < 0) return ipAt(text, start, end)
+  // A dotted quad before the first colon takes a port; anything else can only
+  // be an unbracketed IPv6 address, which takes none.
+  const v4 = ipv4At(text, start, colon)
+  if (v4 < 0) return ipAt(text, start, end)
+  return portAt(text, colon + 1, end) < 0 ? null : new IP(v4, 0, 0, 0xffff, v4, false, text, start, colon)
+}
+
+/** The first index of the character `code` in text[start, end), or -1. */
+export function indexIn (text: string, code: number, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === code) return i
+  return -1
+}
+
+function dotted (v4: number): string {
+  return (v4 >>> 24) + '.' + ((v4 >>> 16) & 255) + '.' + ((v4 >>> 8) & 255) + '.' + (v4 & 255)
+}
+
+/** RFC 5952 text of eight groups: lowercase, no leading zeros, the longest run of two or more zero groups as `::`. */
+function formatIPv6 (g: number[]): string {
+  let bestStart = -1
+  let bestLength = 1
+  for (let i = 0; i < 8;) {
+    let j = i
+    while (j < 8 && g[j] === 0) j++
+    if (j - i > bestLength) {
+      bestStart = i
+      bestLength = j - i
+    }
+    i = j === i ? i + 1 : j
+  }
+  let out = ''
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::'
+      i += bestLength - 1
+    } else {
+      out += (out === '' || out.endsWith(':') ? '' : ':') + g[i].toString(16)
+    }
+  }
+  return out
+}
+
+/** The canonical text of a bare address, or null when `text` is not one. */
+export function parseIP (text: string): string | null {
+  return ipAt(text, 0, text.length)?.toString() ?? null
+}
+
+/** The canonical address of a list entry that may carry a port, or null. */
+export function parseEndpoint (text: string): string | null {
+  return endpointAt(text, 0, text.length)?.toString() ?? null
+}
