@@ -1,4 +1,4 @@
-import { deepStrictEqual } from 'node:assert'
+import { deepStrictEqual, equal } from 'node:assert'
 import t from 'tap'
 import fc from 'fast-check'
 import parse from 'forwarded-parse'
@@ -448,26 +448,17 @@ t.test('elements are found from the right: a comma inside a quoted string separa
   }
 })
 
-t.test('property: the element split from the right agrees with the grammar model', async (t) => {
+t.test('property: the element split from the right agrees with the model (a regular expression on the reversed text)', async (t) => {
   const piece = fc.constantFrom('for=a', 'x', '"', '\\', ',', ';', ' ', '\\"', '\\\\', 'b=c')
   fc.assert(fc.property(fc.string({ unit: piece, maxLength: 20 }), (value) => {
     for (let end = value.length; end >= 0;) {
       const comma = elementComma(value, end)
-      // Where the quotes do not balance, both read the rest as malformed; else they agree on the comma.
-      const model = modelElementComma(value, end)
-      if (comma !== model) {
-        equalNull(parseElement(value, comma + 1, end), value)
-        return
-      }
+      equal(comma, modelElementComma(value, end), `${JSON.stringify(value)} before ${end}`)
       end = comma
     }
   }), { numRuns: 20000 })
   t.pass('20000 headers')
 })
-
-function equalNull (element: ForwardedElement | null, value: string): void {
-  if (element !== null) throw new Error(`split differs from the model on a valid element: ${JSON.stringify(value)}`)
-}
 
 t.test('an element is parsed on its own, spaces and tabs around it allowed', async (t) => {
   const value = 'junk", for=1.2.3.4;proto=https ,\tfor="[::1]";host=a.example\t'
