@@ -1,52 +1,35 @@
 'use strict'
 
-// End to end: autocannon against real servers listening on 127.0.0.1.
+// End to end: autocannon against real servers listening on 127.0.0.1, each
+// variant in its own process (bench/server.js), the load generated from
+// this one. Every request comes from the loopback peer, trusted, with the
+// normal forwarded headers (bench/inputs.js).
 //
-// Each server variant (bench/server.js) runs in its own process; autocannon
-// runs here. The variants take turns in ROUNDS rounds (the order rotates
-// every round, so slow drift of the machine spreads evenly); every turn is a
-// fresh server process, warmed up, then measured. Each variant's median
-// requests per second is compared with bare Fastify's and with Fastify
-// trustProxy's from the same run. The servers'
-// own CPU time is recorded too: a server below ~95% of a core was not the
-// bottleneck, and the ratio then says less.
+// Paired round by round: every round starts a fresh process of every
+// variant, warms it up, and loads it for the same time, the variants' order
+// turning from round to round. A round's ratio (plugin req/s / other req/s)
+// compares servers measured seconds apart; the figure is the median of
+// those ratios over rounds. The servers' CPU time per request is recorded
+// too (the same ratio by CPU cost).
 //
-// Environment: BENCH_ROUNDS (5), BENCH_DURATION (seconds measured per turn,
-// 3), BENCH_WARMUP (seconds of warm-up per turn, 2), BENCH_CONNECTIONS (100),
-// BENCH_PIPELINING (10), BENCH_SERVERS (comma list of variants).
+//   node bench/e2e.js [--long]     prints JSON
 
 const assert = require('node:assert')
 const { fork } = require('node:child_process')
 const http = require('node:http')
 const path = require('node:path')
 const autocannon = require('autocannon')
-const { HEADERS, EXPECTED } = require('./allowlist')
+const { HEADERS, EXPECTED } = require('./inputs')
+const { median } = require('./timing')
 
-const settings = {
-  rounds: Number(process.env.BENCH_ROUNDS ?? 5),
-  duration: Number(process.env.BENCH_DURATION ?? 3),
-  warmup: Number(process.env.BENCH_WARMUP ?? 2),
-  connections: Number(process.env.BENCH_CONNECTIONS ?? 100),
-  pipelining: Number(process.env.BENCH_PIPELINING ?? 10),
-  servers: (process.env.BENCH_SERVERS ?? 'bare,trustProxy,plugin,plugin-10k').split(',')
+const SETTINGS = {
+  default: { rounds: 7, warmup: 1, duration: 2, connections: 100, pipelining: 10, servers: ['bare', 'trustProxy', 'plugin'] },
+  long: { rounds: 11, warmup: 2, duration: 5, connections: 100, pipelining: 10, servers: ['bare', 'trustProxy', 'plugin', 'plugin-10k'] }
 }
 
-const LABELS = {
-  bare: 'bare Fastify (socket values)',
-  trustProxy: 'Fastify trustProxy, 2 entries',
-  plugin: 'fastify-proxy-fix, 2 entries',
-  'plugin-10k': 'fastify-proxy-fix, 10,000 entries',
-  'plugin-reject': "fastify-proxy-fix, 2 entries, onInvalid: 'reject'",
-  'plugin-unread': 'fastify-proxy-fix, 2 entries, fields not read'
-}
-
-/** Starts one server process and resolves with its handle and port. */
+/** Starts one server process; resolves with its handle and port. */
 function start (variant) {
-  const child = fork(path.join(__dirname, 'server.js'), [variant], {
-    execArgv: ['--expose-gc'],
-    env: process.env,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc']
-  })
+  const child = fork(path.join(__dirname, 'server.js'), [variant], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return new Promise((resolve, reject) => {
     child.once('error', reject)
     child.once('exit', (code) => reject(new Error(`server ${variant} exited with ${code}`)))
@@ -54,11 +37,16 @@ function start (variant) {
   })
 }
 
-/** Sends a request to a server process over IPC and waits for its answer. */
-function ask (server, message) {
+function stop (server) {
+  server.child.removeAllListeners('exit')
+  server.child.kill()
+}
+
+/** The server's CPU time so far, in µs. */
+function cpuTime (server) {
   return new Promise((resolve) => {
-    server.child.once('message', resolve)
-    server.child.send(message)
+    server.child.once('message', (message) => resolve(message.cpu.user + message.cpu.system))
+    server.child.send('usage')
   })
 }
 
@@ -73,16 +61,13 @@ function get (port) {
   })
 }
 
-/** Every server must answer what it is supposed to, or the numbers mean nothing. */
+/** Every server must answer what it is supposed to, or its numbers mean nothing. */
 async function check (server) {
-  const body = await get(server.port)
-  const expected = server.variant === 'bare'
-    ? { ip: '127.0.0.1', hostname: '127.0.0.1', protocol: 'http' }
-    : EXPECTED
-  assert.deepStrictEqual(body, expected, `${server.variant} answers ${JSON.stringify(body)}`)
+  const expected = server.variant === 'bare' ? { ip: '127.0.0.1', hostname: '127.0.0.1', protocol: 'http' } : EXPECTED
+  assert.deepStrictEqual(await get(server.port), expected, `${server.variant} answers what it should`)
 }
 
-async function load (server, duration) {
+async function load (server, settings, duration) {
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}/`,
     headers: HEADERS,
@@ -93,87 +78,57 @@ async function load (server, duration) {
   if (result.errors || result.timeouts || result.non2xx) {
     throw new Error(`${server.variant}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`)
   }
-  return result['2xx'] / result.duration
+  return result['2xx']
 }
 
-function median (values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-
-async function runE2E (log = (line) => process.stderr.write(line)) {
-  const rates = Object.fromEntries(settings.servers.map((v) => [v, []]))
-  const cpu = Object.fromEntries(settings.servers.map((v) => [v, []]))
-  const clientCpu = Object.fromEntries(settings.servers.map((v) => [v, []]))
-  const cost = Object.fromEntries(settings.servers.map((v) => [v, []]))
+async function run ({ long = false, log = () => {} } = {}) {
+  const settings = SETTINGS[long ? 'long' : 'default']
+  const rounds = []
   for (let round = 0; round < settings.rounds; round++) {
-    log(`round ${round + 1}/${settings.rounds}:`)
+    const measured = {}
     for (let k = 0; k < settings.servers.length; k++) {
-      // A fresh process every round: one process can be luckier with its JIT
-      // than the next, so the median is over processes, not just over time.
       const server = await start(settings.servers[(k + round) % settings.servers.length])
       try {
         await check(server)
-        await load(server, settings.warmup)
-        const before = (await ask(server, 'usage')).cpu
+        await load(server, settings, settings.warmup)
+        const cpu = await cpuTime(server)
         const started = process.hrtime.bigint()
-        const client = process.cpuUsage()
-        const rate = await load(server, settings.duration)
-        const clientUsed = process.cpuUsage(client)
+        const requests = await load(server, settings, settings.duration)
         const seconds = Number(process.hrtime.bigint() - started) / 1e9
-        const after = (await ask(server, 'usage')).cpu
-        const serverSeconds = (after.user + after.system - before.user - before.system) / 1e6
-        rates[server.variant].push(rate)
-        cpu[server.variant].push(serverSeconds / seconds)
-        cost[server.variant].push(serverSeconds * 1e6 / (rate * seconds))
-        clientCpu[server.variant].push((clientUsed.user + clientUsed.system) / 1e6 / seconds)
-        log(` ${server.variant} ${Math.round(rate)}/s (server ${Math.round(cpu[server.variant].at(-1) * 100)}%, client ${Math.round(clientCpu[server.variant].at(-1) * 100)}%)`)
+        const cpuMicros = (await cpuTime(server)) - cpu
+        measured[server.variant] = { rate: requests / seconds, cpuPerRequest: cpuMicros / requests, cpuShare: cpuMicros / 1e6 / seconds }
       } finally {
-        server.child.kill()
+        stop(server)
       }
     }
-    log('\n')
+    rounds.push(measured)
+    log(`round ${round + 1}/${settings.rounds}: ${settings.servers.map((v) => `${v} ${Math.round(measured[v].rate)}/s`).join(', ')}\n`)
   }
-  const medians = Object.fromEntries(settings.servers.map((v) => [v, median(rates[v])]))
-  const costs = Object.fromEntries(settings.servers.map((v) => [v, median(cost[v])]))
   const variants = {}
   for (const v of settings.servers) {
+    const ratio = (other, key) => rounds.map((r) => key === 'rate' ? r[v].rate / r[other].rate : r[other].cpuPerRequest / r[v].cpuPerRequest)
     variants[v] = {
-      label: LABELS[v],
-      rates: rates[v].map(Math.round),
-      median: Math.round(medians[v]),
-      serverCpu: Number(median(cpu[v]).toFixed(2)),
-      clientCpu: Number(median(clientCpu[v]).toFixed(2)),
-      vsBare: medians.bare ? Number((medians[v] / medians.bare).toFixed(3)) : null,
-      vsTrustProxy: medians.trustProxy ? Number((medians[v] / medians.trustProxy).toFixed(3)) : null,
-      // Server CPU per request: what contention from other processes cannot inflate.
-      cpuMicros: Number(costs[v].toFixed(2)),
-      cpuVsBare: costs.bare ? Number((costs.bare / costs[v]).toFixed(3)) : null,
-      cpuVsTrustProxy: costs.trustProxy ? Number((costs.trustProxy / costs[v]).toFixed(3)) : null
+      rate: median(rounds.map((r) => r[v].rate)),
+      cpuPerRequest: median(rounds.map((r) => r[v].cpuPerRequest)),
+      cpuShare: median(rounds.map((r) => r[v].cpuShare)),
+      vsBare: median(ratio('bare', 'rate')),
+      vsBareRounds: ratio('bare', 'rate'),
+      vsTrustProxy: median(ratio('trustProxy', 'rate')),
+      vsTrustProxyRounds: ratio('trustProxy', 'rate'),
+      cpuVsBare: median(ratio('bare', 'cpu')),
+      cpuVsTrustProxy: median(ratio('trustProxy', 'cpu'))
     }
   }
   return { settings, variants }
 }
 
-function table (e2e) {
-  const rows = [
-    '| server | req/s (median) | vs bare | vs trustProxy | server CPU µs/req | speed by CPU vs bare | vs trustProxy |',
-    '|---|---:|---:|---:|---:|---:|---:|'
-  ]
-  const ratio = (x) => x === null ? '' : `${x.toFixed(2)}×`
-  for (const v of Object.values(e2e.variants)) {
-    rows.push(`| ${v.label} | ${v.median.toLocaleString('en-US')} | ${ratio(v.vsBare)} | ${ratio(v.vsTrustProxy)} | ` +
-      `${v.cpuMicros.toFixed(1)} | ${ratio(v.cpuVsBare)} | ${ratio(v.cpuVsTrustProxy)} |`)
-  }
-  return rows.join('\n')
-}
-
 if (require.main === module) {
-  runE2E().then((e2e) => console.log(table(e2e))).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
+  run({ long: process.argv.includes('--long'), log: (line) => process.stderr.write(line) })
+    .then((result) => process.stdout.write(JSON.stringify(result) + '\n'))
+    .catch((error) => {
+      console.error(error)
+      process.exitCode = 1
+    })
 }
 
-module.exports = { runE2E, table, settings, start, ask, median }
+module.exports = { run }

@@ -1,117 +1,66 @@
 'use strict'
 
-// End to end, under attack: what a 16 KB forwarded header costs a server
-// with and without the plugin. A client behind a proxy controls what the
-// proxy appends to (X-Forwarded-For, Forwarded), so it can send the worst
-// value it finds; Node parses the whole header before any plugin runs.
+// Hostile 16 KB values and forged chains, through resolve() without
+// Fastify. Each shape is paired, batch by batch in this process, with a
+// yardstick over the same text (bench/timing.js):
 //
-// For each shape, bare Fastify, Fastify trustProxy and the plugin (2-entry
-// allowlist, same handler as bench/e2e.js) each serve autocannon in turn, in
-// a fresh process; the figure is the server's CPU time per request, and what
-// the shape adds over the normal request in the same server. What the plugin
-// adds beyond what bare Fastify adds is the plugin's own cost of that header
-// (the median over rounds of that difference, each round's own).
+//   - a hostile value against one sticky-regex pass over it,
+//     `/[\t\x20-\x7e\x80-\xff]*/y` tested once from index 0;
+//   - a forged chain, per entry, against one `net.isIP('10.0.0.1')`.
 //
-// Environment: BENCH_HOSTILE_ROUNDS (5), BENCH_HOSTILE_DURATION (seconds per
-// turn, 2).
+//   node bench/hostile.js [--long]     prints JSON
 
-const autocannon = require('autocannon')
-const { start, ask, median } = require('./e2e')
-const { HEADERS } = require('./allowlist')
+const assert = require('node:assert')
+const net = require('node:net')
+const path = require('node:path')
+const { LIB, SMALL, PEER, SHAPES, CHAINS } = require('./inputs')
+const { paired } = require('./timing')
 
-const ROUNDS = Number(process.env.BENCH_HOSTILE_ROUNDS ?? 5)
-const DURATION = Number(process.env.BENCH_HOSTILE_DURATION ?? 2)
-const SERVERS = ['bare', 'trustProxy', 'plugin']
-// Node's default limit is 16 KB for the whole header section: leave room for the rest.
-const SIZE = 16 * 1024 - 512
+const { normalizeOptions } = require(path.join(LIB, 'options.js'))
+const { resolve } = require(path.join(LIB, 'resolve.js'))
 
-// Node's HTTP parser strips spaces at the two ends of a header value, so the
-// long runs are inside the value, where a client can put them.
-const SHAPES = {
-  normal: HEADERS['x-forwarded-for'],
-  'spaces before an address': '203.0.113.7,' + ' '.repeat(SIZE - 20) + '10.1.2.3',
-  'spaces and tabs after an address': '203.0.113.7' + ' \t'.repeat(SIZE / 2 - 11) + ', 10.1.2.3',
-  'words, then spaces': 'a '.repeat(SIZE / 4) + ' '.repeat(SIZE / 2 - 10) + ', 10.1.2.3',
-  'comma, then one long element': ',' + 'a'.repeat(SIZE - 1),
-  'forged chain of trusted-looking hops': (() => {
-    let text = '203.0.113.7'
-    for (let k = 1; text.length + 12 < SIZE; k++) text += `, 10.0.${(k >> 8) & 255}.${k & 255}`
-    return text
-  })()
-}
-
-async function cpuPerRequest (variant, forwardedFor) {
-  const server = await start(variant)
-  try {
-    const options = {
-      url: `http://127.0.0.1:${server.port}/`,
-      headers: { ...HEADERS, 'x-forwarded-for': forwardedFor },
-      connections: 50,
-      pipelining: 4 // enough to keep the server busy: CPU per request is then steadier
-    }
-    await autocannon({ ...options, duration: 1 })
-    const before = (await ask(server, 'usage')).cpu
-    const result = await autocannon({ ...options, duration: DURATION })
-    const after = (await ask(server, 'usage')).cpu
-    if (result.errors || result.non2xx) throw new Error(`${variant}: ${result.errors} errors, ${result.non2xx} non-2xx`)
-    return (after.user + after.system - before.user - before.system) / result['2xx']
-  } finally {
-    server.child.kill()
+/** One sticky-regex pass over `text`: every character looked at once. */
+function regexPass (text) {
+  const re = /[\t\x20-\x7e\x80-\xff]*/y
+  re.lastIndex = 0
+  assert.ok(re.test(text) && re.lastIndex === text.length, 'the yardstick reads the whole text')
+  return () => {
+    re.lastIndex = 0
+    return re.test(text)
   }
 }
 
-async function runHostile (log = (line) => process.stderr.write(line)) {
-  // Round by round, every shape in every server (the servers' order turning
-  // each round): a noisy minute then falls on one sample of every shape, not
-  // on all the samples of one, and each round gives its own paired figure
-  // of the plugin's own cost.
-  const samples = Object.fromEntries(Object.keys(SHAPES).map((shape) => [shape, Object.fromEntries(SERVERS.map((v) => [v, []]))]))
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [shape, value] of Object.entries(SHAPES)) {
-      for (let k = 0; k < SERVERS.length; k++) {
-        const variant = SERVERS[(k + round) % SERVERS.length]
-        samples[shape][variant].push(await cpuPerRequest(variant, value))
-      }
-      log('.')
-    }
-  }
-  log('\n')
-  const normal = samples.normal
-  const results = {}
-  for (const [shape, value] of Object.entries(SHAPES)) {
-    const s = samples[shape]
-    results[shape] = { length: value.length, ...Object.fromEntries(SERVERS.map((v) => [v, Number(median(s[v]).toFixed(2))])) }
-    if (shape !== 'normal') {
-      // what the shape adds in the plugin, less what it adds in bare Fastify, in the same round
-      const own = s.plugin.map((x, round) => (x - normal.plugin[round]) - (s.bare[round] - normal.bare[round]))
-      results[shape].own = Number(median(own).toFixed(2))
-    }
-  }
-  return { settings: { rounds: ROUNDS, duration: DURATION, size: SIZE }, shapes: results }
+/** `net.isIP` on an IPv4 address, ISIP_PER times per call (so calling it costs next to nothing). */
+const ISIP_PER = 64
+function isIPs () {
+  let family = 0
+  for (let i = 0; i < ISIP_PER; i++) family += net.isIP('10.0.0.1')
+  return family
 }
 
-function table (hostile) {
-  const { normal, ...shapes } = hostile.shapes
-  const rows = [
-    '| X-Forwarded-For | bare Fastify | Fastify trustProxy | fastify-proxy-fix | the plugin\'s own cost of the header |',
-    '|---|---:|---:|---:|---:|'
-  ]
-  const us = (x) => `${x.toFixed(1)} µs`
-  const plus = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)} µs`
-  rows.push(`| normal (\`${HEADERS['x-forwarded-for']}\`) | ${us(normal.bare)} | ${us(normal.trustProxy)} | ${us(normal.plugin)} | |`)
-  for (const [shape, r] of Object.entries(shapes)) {
-    const extra = (v) => r[v] - normal[v]
-    rows.push(`| ${shape} (${(r.length / 1024).toFixed(1)} KB) | ${us(r.bare)} (${plus(extra('bare'))}) | ${us(r.trustProxy)} (${plus(extra('trustProxy'))}) | ` +
-      `${us(r.plugin)} (${plus(extra('plugin'))}) | ${plus(r.own)} |`)
-  }
-  return rows.join('\n')
+function run ({ long = false } = {}) {
+  const settings = long ? { rounds: 61, warmUpMs: 300 } : { rounds: 25, warmUpMs: 120 }
+  const shapes = SHAPES.map((shape) => {
+    const config = normalizeOptions({ trustedProxies: SMALL, ...shape.options })
+    const headers = { [shape.header]: shape.value }
+    assert.ok(resolve(config, PEER, headers).trusted)
+    const r = paired(() => resolve(config, PEER, headers), regexPass(shape.value), settings)
+    return { header: shape.header, name: shape.name, length: shape.value.length, passes: r.ratio, ns: r.subjectNs, passNs: r.yardstickNs, spread: r.spread }
+  })
+  const chains = CHAINS.map((c) => {
+    const config = normalizeOptions(c.options)
+    const headers = { [c.header]: c.value }
+    const result = resolve(config, c.peer, headers)
+    assert.strictEqual(result.stop, 'leftmost', `${c.name}: the walk goes to the leftmost entry`)
+    assert.strictEqual(result.ips.length, c.count + 1, `${c.name}: every entry is walked`)
+    const r = paired(() => resolve(config, c.peer, headers), isIPs, { ...settings, per: ISIP_PER })
+    return { header: c.header, name: c.name, length: c.value.length, entries: c.count, perEntry: r.ratio / c.count, ns: r.subjectNs, isIPNs: r.yardstickNs, spread: r.spread.map((x) => x / c.count) }
+  })
+  return { settings, shapes, chains }
 }
 
 if (require.main === module) {
-  runHostile().then((hostile) => console.log(table(hostile))).catch((error) => {
-    console.error(error)
-    process.exitCode = 1
-  })
+  process.stdout.write(JSON.stringify(run({ long: process.argv.includes('--long') })) + '\n')
 }
 
-module.exports = { runHostile, table }
+module.exports = { run }
