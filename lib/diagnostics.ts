@@ -193,14 +193,15 @@ function forwardedHeaders (config: Config, headers: RequestHeaders): Record<stri
 /** How many entries of a chain lie in text[0, end): the part the walk did not read. */
 function entriesBefore (r: Resolution, end: number): number {
   let count = 0
-  for (let at = end; at >= 0; count++) at = r.chainHeader === 'forwarded' ? elementComma(r.chainText, at) : commaBefore(r.chainText, at)
+  const firstComma = r.chainText.indexOf(',')
+  for (let at = end; at >= 0; count++) at = r.chainHeader === 'forwarded' ? elementComma(r.chainText, at, firstComma) : commaBefore(r.chainText, at, firstComma)
   return count
 }
 
 /** Why the address chain was not read to its left end, or null when it was. */
 function unreadChain (config: Config, r: Resolution): Entry | null {
   if (r.stop === null || r.stop === 'malformed' || r.stop === 'leftmost') return null
-  const hop = r.addresses.length - 1
+  const hop = r.walked.length
   // A hidden entry was reached but named no address: it is unread too.
   const unread = (r.unreadEnd < 0 ? 0 : entriesBefore(r, r.unreadEnd)) + (r.stop === 'hidden' ? 1 : 0)
   if (unread === 0) return null

@@ -25,7 +25,7 @@
  *   not obs-text: they make the element malformed.
  */
 
-import { ipAt, portAt, type IP } from './ip'
+import { IP, ipAt, ipv4At, portAt } from './ip'
 import { skipSpaces, trimSpacesEnd } from './list'
 
 /** The registered parameters of one element, unquoted and unescaped. */
@@ -62,8 +62,11 @@ function isQuotedText (c: number): boolean {
  * The comma before the element that ends at `end` (exclusive), or -1 when
  * that element is the header's first. Quoted strings are recognised from
  * the right; an unbalanced quote makes the rest one element (malformed).
+ * `firstComma` is `value.indexOf(',')`, found once per header: with no comma
+ * before `end`, nothing is read backwards.
  */
-export function elementComma (value: string, end: number): number {
+export function elementComma (value: string, end: number, firstComma: number): number {
+  if (firstComma < 0 || firstComma >= end) return -1
   for (let i = end - 1; i >= 0; i--) {
     const c = value.charCodeAt(i)
     if (c === COMMA) return i
@@ -97,21 +100,42 @@ function quotedEnd (value: string, i: number, end: number): number {
   return -1
 }
 
-const ESCAPE = /\\([\s\S])/g
+/** The content of a quoted-string, unescaped: each `\` stands for the character after it. */
+function unescape (quoted: string): string {
+  // Over the bytes (quotedEnd let only Latin-1 through): building the string
+  // piece by piece would cost a call per escape, and a value can hold 8,000.
+  const bytes = Buffer.from(quoted, 'latin1')
+  let length = 0
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === BACKSLASH) i++
+    bytes[length++] = bytes[i]
+  }
+  return bytes.toString('latin1', 0, length)
+}
 
 /** A value as a string: a token as is, a quoted-string unquoted and unescaped. */
 function valueText (value: string, start: number, end: number): string {
   if (value.charCodeAt(start) !== DQUOTE) return value.slice(start, end)
   const inner = value.slice(start + 1, end - 1)
-  return inner.includes('\\') ? inner.replace(ESCAPE, '$1') : inner
+  return inner.includes('\\') ? unescape(inner) : inner
+}
+
+/** Whether value[start…] is `lower` (a lowercase name) in any case. */
+function isName (value: string, start: number, lower: string): boolean {
+  // `| 0x20` lowercases a letter, and maps no other token character onto one.
+  for (let k = 0; k < lower.length; k++) if ((value.charCodeAt(start + k) | 0x20) !== lower.charCodeAt(k)) return false
+  return true
 }
 
 /** Which registered parameter value[start, end) names (in any case), or undefined. */
 function registeredName (value: string, start: number, end: number): keyof ForwardedElement | undefined {
-  const length = end - start
-  if (length < 2 || length > 5) return undefined
-  const name = value.slice(start, end).toLowerCase()
-  return name === 'for' || name === 'by' || name === 'host' || name === 'proto' ? name : undefined
+  switch (end - start) {
+    case 2: return isName(value, start, 'by') ? 'by' : undefined
+    case 3: return isName(value, start, 'for') ? 'for' : undefined
+    case 4: return isName(value, start, 'host') ? 'host' : undefined
+    case 5: return isName(value, start, 'proto') ? 'proto' : undefined
+    default: return undefined
+  }
 }
 
 /**
@@ -128,57 +152,67 @@ export function parseElement (value: string, start: number, end: number): Forwar
     i = tokenEnd(value, i, end)
     if (i === nameStart || i === end || value.charCodeAt(i) !== EQUALS) return null
     const name = registeredName(value, nameStart, i)
+    if (name === undefined) {
+      // Extension parameters are only checked: a run of them in one native pass.
+      i = nameStart + extensionsLength(value, nameStart, end)
+      if (i === nameStart) return null
+      if (i === end) return value.charCodeAt(i - 1) === SEMICOLON ? null : element
+      continue
+    }
     const valueStart = ++i
     i = i < end && value.charCodeAt(i) === DQUOTE ? quotedEnd(value, i, end) : tokenEnd(value, i, end)
-    if (i <= valueStart) return null
-    if (name !== undefined) {
-      if (element[name] !== undefined) return null
-      element[name] = valueText(value, valueStart, i)
-    }
+    if (i <= valueStart || element[name] !== undefined) return null
+    element[name] = valueText(value, valueStart, i)
     if (i === end) return element
     if (value.charCodeAt(i) !== SEMICOLON) return null
     i++
   }
 }
 
+// Extension pairs one after another, each followed by `;` or the end: token
+// "=" (token / quoted-string), as long as the name is not a registered one.
+const EXTENSIONS = /^(?:(?!(?:for|by|host|proto)=)[!#$%&'*+\-.^_`|~0-9A-Za-z]+=(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*")(?:;|$))*/i
+
+/** How long the run of extension pairs at value[start, end) is (with the `;` after each). */
+function extensionsLength (value: string, start: number, end: number): number {
+  return (EXTENSIONS.exec(value.slice(start, end)) as RegExpExecArray)[0].length
+}
+
 /** A `for` value that names no address on purpose: `unknown`, or an obfuscated name. */
 export const HIDDEN = 'hidden'
 
 /** RFC 7239 obfuscated identifier (obfnode, obfport): "_" 1*(ALPHA / DIGIT / "." / "_" / "-"). */
-export function isObfuscated (text: string, start: number, end: number): boolean {
-  if (end - start < 2 || text.charCodeAt(start) !== 95) return false
-  for (let i = start + 1; i < end; i++) {
-    const c = text.charCodeAt(i)
-    const lower = c | 0x20
-    if (!((lower >= 97 && lower <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 45)) return false
-  }
-  return true
+const OBFUSCATED = /^_[A-Za-z0-9._-]+$/
+
+export function isObfuscated (text: string): boolean {
+  return OBFUSCATED.test(text)
 }
 
 /** A node's port: 1–65535, or an obfuscated name. */
-function isNodePort (text: string, start: number, end: number): boolean {
-  return portAt(text, start, end) > 0 || isObfuscated(text, start, end)
+function isNodePort (port: string): boolean {
+  return portAt(port, 0, port.length) > 0 || isObfuscated(port)
 }
+
+// A node outside brackets: a name, then maybe `:` and a port (IPv6 must be bracketed).
+const NODE = /^([^:]*)(?::([^:]*))?$/
+// Inside brackets, then maybe `:` and a port.
+const BRACKETED_NODE = /^\[([^\]]*)\](?::([^]*))?$/
 
 /**
  * What a `for` value (unquoted) names: an address, HIDDEN, or null when it
  * is malformed. IPv6 must be bracketed; a port (or obfuscated port) may follow.
  */
 export function forwardedNode (node: string): IP | typeof HIDDEN | null {
-  const end = node.length
-  if (node.charCodeAt(0) === 91) { // [
-    const close = node.indexOf(']')
-    if (close < 0 || (close + 1 < end && (node.charCodeAt(close + 1) !== 58 || !isNodePort(node, close + 2, end)))) return null
-    const ip = ipAt(node, 1, close)
-    return ip !== null && ip.written6 ? ip : null
-  }
-  const colon = node.indexOf(':')
-  if (colon >= 0 && (node.indexOf(':', colon + 1) >= 0 || !isNodePort(node, colon + 1, end))) return null
-  const nameEnd = colon < 0 ? end : colon
-  const ip = ipAt(node, 0, nameEnd)
-  if (ip !== null) return ip.written6 ? null : ip
-  const hidden = (nameEnd === 7 && node.slice(0, 7).toLowerCase() === 'unknown') || isObfuscated(node, 0, nameEnd)
-  return hidden ? HIDDEN : null
+  const v4 = ipv4At(node, 0, node.length) // the usual node: IPv4 without a port
+  if (v4 >= 0) return new IP(v4, 0, 0, 0, 0, false, node, 0, node.length)
+  const bracketed = node.charCodeAt(0) === 91
+  const parts = (bracketed ? BRACKETED_NODE : NODE).exec(node)
+  if (parts === null || (parts[2] !== undefined && !isNodePort(parts[2]))) return null
+  const name = parts[1]
+  const ip = ipAt(name, 0, name.length)
+  if (ip !== null) return ip.written6 === bracketed ? ip : null
+  if (bracketed) return null
+  return (name.length === 7 && name.toLowerCase() === 'unknown') || isObfuscated(name) ? HIDDEN : null
 }
 
 /**
@@ -188,8 +222,9 @@ export function forwardedNode (node: string): IP | typeof HIDDEN | null {
  */
 export function parseForwarded (value: string): ForwardedElement[] | null {
   const elements: ForwardedElement[] = []
+  const firstComma = value.indexOf(',')
   for (let end = value.length; end >= 0;) {
-    const comma = elementComma(value, end)
+    const comma = elementComma(value, end, firstComma)
     const element = parseElement(value, comma + 1, end)
     if (element === null) return null
     elements.push(element)

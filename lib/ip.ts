@@ -6,8 +6,9 @@
 // zone ids are not accepted. Parsers read text[start, end) of a larger string,
 // so a header is never split to be parsed.
 
-/** A parsed address. Every address has its 128-bit IPv6 form in four 32-bit
- *  words (IPv4 as `::ffff:a.b.c.d`); IPv4 and IPv4-mapped IPv6 also have `v4`. */
+/** A parsed address: IPv4 (and IPv4-mapped IPv6) as `v4`; an address
+ *  written in IPv6 syntax also as four 32-bit words (the mapped one as
+ *  `::ffff:a.b.c.d`), which are 0 for one written as IPv4. */
 export class IP {
   constructor (
     /** The IPv4 address as an unsigned 32-bit number, or -1 for other IPv6. */
@@ -39,23 +40,36 @@ function isDigit (c: number): boolean {
   return c >= 48 && c <= 57
 }
 
-/** The dotted quad in text[start, end) as a number, or -1 when it is not exactly one. */
+/** The code of text[i] when i is before `end`, else -1. */
+function codeBefore (text: string, i: number, end: number): number {
+  return i < end ? text.charCodeAt(i) : -1
+}
+
+/** The dotted quad in text[start, end) as a number, or -1 when it is not exactly one.
+ *  Each character is read once: this runs on every address of every request. */
 export function ipv4At (text: string, start: number, end: number): number {
   let value = 0
   let i = start
-  for (let octets = 0; octets < 4; octets++) {
-    if (octets > 0) {
-      if (i >= end || text.charCodeAt(i) !== 46) return -1
-      i++
+  for (let octets = 1; ; octets++) {
+    let c = codeBefore(text, i++, end)
+    if (!isDigit(c)) return -1
+    let octet = c - 48
+    c = codeBefore(text, i, end)
+    if (isDigit(c)) {
+      if (octet === 0) return -1 // no leading zeros
+      octet = octet * 10 + c - 48
+      c = codeBefore(text, ++i, end)
+      if (isDigit(c)) {
+        octet = octet * 10 + c - 48
+        c = codeBefore(text, ++i, end)
+        if (octet > 255 || isDigit(c)) return -1
+      }
     }
-    const first = i
-    let octet = 0
-    while (i < end && i - first < 4 && isDigit(text.charCodeAt(i))) octet = octet * 10 + text.charCodeAt(i++) - 48
-    const digits = i - first
-    if (digits === 0 || digits > 3 || octet > 255 || (digits > 1 && text.charCodeAt(first) === 48)) return -1
     value = value * 256 + octet
+    if (octets === 4) return i === end ? value : -1
+    if (c !== 46) return -1
+    i++
   }
-  return i === end ? value : -1
 }
 
 function hexValue (c: number): number {
@@ -83,18 +97,21 @@ function ipv6Groups (text: string, start: number, end: number): number[] | null 
   if (gap < 0) return readGroups(text, start, end, groups, 0, true) === 8 ? groups : null
   if (gapIn(text, gap + 1, end) >= 0) return null // a second `::` (or `:::`)
   const head = readGroups(text, start, gap, groups, 0, false)
-  if (head < 0) return null
-  const tail: number[] = []
-  const tailCount = readGroups(text, gap + 2, end, tail, 0, true)
-  if (tailCount < 0 || head + tailCount > 7) return null
-  for (let k = 0; k < tailCount; k++) groups[8 - tailCount + k] = tail[k]
+  const tail = head < 0 ? -1 : readGroups(text, gap + 2, end, groups, head, true)
+  if (tail < 0 || head + tail > 7) return null
+  // The tail was read right after the head: move it to the end, zeros between.
+  for (let k = tail - 1; k >= 0; k--) {
+    groups[8 - tail + k] = groups[head + k]
+    if (8 - tail + k !== head + k) groups[head + k] = 0
+  }
   return groups
 }
 
 /**
  * Reads `h16 *(":" h16)` from text[start, end) into groups[at…] and returns
- * how many groups it read (0 for an empty text), or -1 when it is not that.
- * With `last`, the final piece may be a dotted quad (two groups).
+ * how many groups it read (0 for an empty text), or -1 when it is not that
+ * or would pass the eighth group. With `last`, the final piece may be a
+ * dotted quad (two groups).
  */
 function readGroups (text: string, start: number, end: number, groups: number[], at: number, last: boolean): number {
   if (start === end) return 0
@@ -112,8 +129,8 @@ function readGroups (text: string, start: number, end: number, groups: number[],
     if (last && i < end && text.charCodeAt(i) === 46) {
       const quad = ipv4At(text, first, end)
       if (quad < 0 || at + count > 6) return -1
-      groups[at + count++] = quad >>> 16
-      groups[at + count++] = quad & 0xffff
+      groups[at + count++] = Math.floor(quad / 65536)
+      groups[at + count++] = quad % 65536
       return count
     }
     if (i === first || i - first > 4 || at + count === 8) return -1
@@ -127,7 +144,7 @@ function readGroups (text: string, start: number, end: number, groups: number[],
 /** The address (IPv4 or IPv6, no brackets, no zone id) in text[start, end), or null. */
 export function ipAt (text: string, start: number, end: number): IP | null {
   const v4 = ipv4At(text, start, end)
-  if (v4 >= 0) return new IP(v4, 0, 0, 0xffff, v4, false, text, start, end)
+  if (v4 >= 0) return new IP(v4, 0, 0, 0, 0, false, text, start, end)
   if (end - start < 2 || end - start > LONGEST_IPV6) return null
   const g = ipv6Groups(text, start, end)
   if (g === null) return null
@@ -165,13 +182,15 @@ export function endpointAt (text: string, start: number, end: number): IP | null
     const ip = ipAt(text, start + 1, close)
     return ip !== null && ip.written6 ? ip : null
   }
+  const v4 = ipv4At(text, start, end)
+  if (v4 >= 0) return new IP(v4, 0, 0, 0, 0, false, text, start, end)
   const colon = indexIn(text, 58, start, end)
   if (colon < 0) return ipAt(text, start, end)
   // A dotted quad before the first colon takes a port; anything else can only
   // be an unbracketed IPv6 address, which takes none.
-  const v4 = ipv4At(text, start, colon)
-  if (v4 < 0) return ipAt(text, start, end)
-  return portAt(text, colon + 1, end) < 0 ? null : new IP(v4, 0, 0, 0xffff, v4, false, text, start, colon)
+  const quad = ipv4At(text, start, colon)
+  if (quad < 0) return ipAt(text, start, end)
+  return portAt(text, colon + 1, end) < 0 ? null : new IP(quad, 0, 0, 0, 0, false, text, start, colon)
 }
 
 /** The first index of the character `code` in text[start, end), or -1. */

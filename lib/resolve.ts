@@ -1,7 +1,7 @@
 // Resolving one request: who the client is, and what host, port, protocol
 // and prefix it asked for, from the headers of trusted proxies only.
 
-import { endpointAt, ipAt, portAt } from './ip'
+import { endpointAt, ipAt, portAt, type IP } from './ip'
 import { headerText, lastElement, skipSpaces, trimSpacesEnd, type RequestHeaders } from './list'
 import { parseHost, parsePrefix, parseProto } from './host'
 import { ForwardedChain, ListChain, trusts, walk, type Stop, type WalkRecord } from './walk'
@@ -19,7 +19,7 @@ export class Resolution implements WalkRecord {
   /** Whether the socket peer is a trusted proxy: only then was any header read. */
   trusted = false
   ip: string
-  readonly addresses: string[]
+  readonly walked: IP[] = []
   /** Why the walk of the address chain stopped; null when there was no chain to walk. */
   stop: Stop | null = null
   /** The header the chain was read from, and its text (for diagnostics). */
@@ -36,12 +36,13 @@ export class Resolution implements WalkRecord {
 
   constructor (readonly peer: string) {
     this.ip = peer
-    this.addresses = [peer]
   }
 
   /** The addresses walked, nearest first: `[peer, …, client]`; a new array on each read. */
   get ips (): string[] {
-    return this.addresses.slice()
+    const ips = [this.peer]
+    for (const address of this.walked) ips.push(address.toString())
+    return ips
   }
 
   /** Records a malformed value; the first one is kept. */
@@ -58,8 +59,8 @@ function readClientHeader (result: Resolution, header: string, value: string): v
     result.markInvalid(header, value)
     return
   }
+  result.walked.push(address)
   result.ip = address.toString()
-  result.addresses.push(result.ip)
 }
 
 /** A forwarded host (with optional port): sets host, hostname and port, or marks it malformed. */
@@ -104,6 +105,12 @@ export function hostnameOf (host: string): string {
   return colon < 0 ? host : host.slice(0, colon)
 }
 
+/** Where a peer's zone id (`fe80::1%eth0`) starts: it is not part of the match. */
+function zoneStart (peer: string): number {
+  const zone = peer.indexOf('%')
+  return zone < 0 ? 0 : zone
+}
+
 /**
  * Resolves one request from its socket peer and headers; null without a
  * peer. For an untrusted peer nothing is read: the result says so and holds
@@ -112,8 +119,7 @@ export function hostnameOf (host: string): string {
 export function resolve (config: Config, peer: string | undefined, headers: RequestHeaders): Resolution | null {
   if (peer === undefined) return null
   const result = new Resolution(peer)
-  const zone = peer.indexOf('%') // a zone id (`fe80::1%eth0`) is not part of the match
-  const address = ipAt(peer, 0, zone < 0 ? peer.length : zone)
+  const address = ipAt(peer, 0, peer.length) ?? ipAt(peer, 0, zoneStart(peer))
   if (address === null || !trusts(config, address, 0, result)) return result
   result.trusted = true
 
@@ -143,8 +149,10 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
   if (!config.forwarded) {
     const host = lastValue(headers, config.hostHeader)
     if (host !== undefined) readHost(result, config.hostHeader as string, host)
-    const proto = lastValue(headers, config.protoHeader)
-    if (proto !== undefined) readProto(result, config.protoHeader as string, proto)
+    const proto = config.protoHeader === null ? undefined : headerText(headers, config.protoHeader)
+    // The usual values first: a proxy writes one word.
+    if (proto === 'https' || proto === 'http') result.protocol = proto
+    else if (proto !== undefined) readProto(result, config.protoHeader as string, lastElement(proto))
   }
 
   let forwardedPort = -1

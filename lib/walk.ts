@@ -16,9 +16,9 @@ export type Stop = 'leftmost' | 'untrusted' | 'hops' | 'malformed' | 'hidden'
 
 /** What the walk writes: the caller's record of one request. */
 export interface WalkRecord {
-  /** The addresses walked, nearest first, starting with the peer. */
-  readonly addresses: string[]
-  /** The client: the last address walked. */
+  /** The addresses taken from the chain, nearest first (the peer is not among them). */
+  readonly walked: IP[]
+  /** The client: the last address walked, as text. */
   ip: string
   stop: Stop | null
   /** Where the entries the walk did not read end in the chain's text (they are text[0, unreadEnd)); -1 when none are left. */
@@ -56,13 +56,15 @@ export class ListChain implements Chain {
   end: number
   private start = 0
   private stop = 0
+  private readonly firstComma: number
 
   constructor (readonly header: string, private readonly text: string) {
     this.end = text.length
+    this.firstComma = text.indexOf(',')
   }
 
   next (): IP | null {
-    const comma = commaBefore(this.text, this.end)
+    const comma = commaBefore(this.text, this.end, this.firstComma)
     this.start = skipSpaces(this.text, comma + 1, this.end)
     this.stop = trimSpacesEnd(this.text, this.start, this.end)
     this.end = comma
@@ -81,13 +83,15 @@ export class ForwardedChain implements Chain {
   /** The element of the last address read: the client's, when the walk stops. */
   clientElement: ForwardedElement | null = null
   private bad = ''
+  private readonly firstComma: number
 
   constructor (private readonly text: string) {
     this.end = text.length
+    this.firstComma = text.indexOf(',')
   }
 
   next (): IP | typeof HIDDEN | null {
-    const comma = elementComma(this.text, this.end)
+    const comma = elementComma(this.text, this.end, this.firstComma)
     const element = parseElement(this.text, comma + 1, this.end)
     if (element === null) {
       const start = skipSpaces(this.text, comma + 1, this.end)
@@ -121,19 +125,20 @@ export function walk (config: Config, chain: Chain, record: WalkRecord): void {
     if (entry === null) {
       record.stop = 'malformed'
       record.markInvalid(chain.header, chain.malformed())
-      return
+      break
     }
     if (entry === HIDDEN) {
       record.stop = 'hidden'
-      return
+      break
     }
-    const address = entry.toString()
-    record.addresses.push(address)
-    record.ip = address
+    record.walked.push(entry)
     if (chain.end < 0) record.stop = 'leftmost'
     else if (trusted >= config.hops) record.stop = 'hops'
-    else if (!trusts(config, entry, record.addresses.length - 1, record)) record.stop = 'untrusted'
+    else if (!trusts(config, entry, record.walked.length, record)) record.stop = 'untrusted'
     else continue
-    return
+    break
   }
+  // Only the client's address is made into text here; the proxies' when `ips` is read.
+  const walked = record.walked
+  if (walked.length > 0) record.ip = walked[walked.length - 1].toString()
 }

@@ -10,7 +10,7 @@ import { SEED, modelHost, modelPrefix, scaled, title } from './properties/suppor
 
 /** The element that ends at `end`, read as the walk reads it: [comma, start, end]. */
 function previousElement (text: string, end: number): [number, number, number] {
-  const comma = commaBefore(text, end)
+  const comma = commaBefore(text, end, text.indexOf(','))
   const start = skipSpaces(text, comma + 1, end)
   return [comma, start, trimSpacesEnd(text, start, end)]
 }
