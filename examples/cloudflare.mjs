@@ -5,7 +5,11 @@
 // which this example reads from a file you keep current, one CIDR block per
 // line ('#' starts a comment):
 //
-//   curl -sf https://www.cloudflare.com/ips-v4 https://www.cloudflare.com/ips-v6 > cloudflare-ips.txt
+//   { curl -sSf https://www.cloudflare.com/ips-v4; echo; curl -sSf https://www.cloudflare.com/ips-v6; echo; } \
+//     | grep -v '^$' > cloudflare-ips.txt
+//
+// (a newline after each list: the first one has no final newline, and
+// `curl URL1 URL2` would glue its last block to the second's first)
 //
 // Refresh it on a schedule and restart the app. An empty or unreadable file
 // stops the app at startup instead of silently trusting nobody. CLOUDFLARE_RANGES points at another

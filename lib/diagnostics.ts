@@ -204,7 +204,6 @@ function unreadChain (config: Config, r: Resolution): Entry | null {
   const hop = r.walked.length
   // A hidden entry was reached but named no address: it is unread too.
   const unread = (r.unreadEnd < 0 ? 0 : entriesBefore(r, r.unreadEnd)) + (r.stop === 'hidden' ? 1 : 0)
-  if (unread === 0) return null
   const why = r.stop === 'hops'
     ? `hops is ${config.hops}`
     : r.stop === 'untrusted'

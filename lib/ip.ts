@@ -50,7 +50,8 @@ function codeBefore (text: string, i: number, end: number): number {
 export function ipv4At (text: string, start: number, end: number): number {
   let value = 0
   let i = start
-  for (let octets = 1; ; octets++) {
+  for (let octets = 0; octets < 4; octets++) {
+    if (octets > 0 && codeBefore(text, i++, end) !== 46) return -1
     let c = codeBefore(text, i++, end)
     if (!isDigit(c)) return -1
     let octet = c - 48
@@ -61,15 +62,12 @@ export function ipv4At (text: string, start: number, end: number): number {
       c = codeBefore(text, ++i, end)
       if (isDigit(c)) {
         octet = octet * 10 + c - 48
-        c = codeBefore(text, ++i, end)
-        if (octet > 255 || isDigit(c)) return -1
+        if (octet > 255 || isDigit(codeBefore(text, ++i, end))) return -1
       }
     }
     value = value * 256 + octet
-    if (octets === 4) return i === end ? value : -1
-    if (c !== 46) return -1
-    i++
   }
+  return i === end ? value : -1
 }
 
 function hexValue (c: number): number {

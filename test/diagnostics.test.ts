@@ -74,6 +74,8 @@ t.test('a long allowlist is counted in the startup line and listed at debug', as
   const eight = await start({ trustedProxies: ranges.slice(0, 8) })
   t.match(ours(eight.lines, INFO)[0].msg, /^fastify-proxy-fix: trusting 173\.245\.48\.0\/20, .*2606:4700::\/32;/, 'eight are listed')
   t.same(ours(eight.lines, DEBUG), [], 'and not again at debug')
+  const addresses = await start({ trustedProxies: [...ranges, '10.0.0.1'] }, 'info')
+  t.match(ours(addresses.lines, INFO)[0].msg, 'trusting 10 entries (7 IPv4, 3 IPv6; listed at debug level)', 'no named ranges: none counted')
 })
 
 t.test('risky configurations warn once at startup, naming the risk and the fix', async (t) => {

@@ -100,6 +100,8 @@ const proxyFix = require('fastify-proxy-fix')
 assert.equal(proxyFix.default, proxyFix)
 assert.equal(proxyFix.proxyFix, proxyFix)
 assert.equal(typeof proxyFix.createResolver, 'function')
+assert.equal(proxyFix.codes.INVALID_HOPS, 'FST_PROXY_FIX_INVALID_HOPS')
+assert.ok(new proxyFix.ProxyFixError('X', 'y') instanceof Error)
 assert.throws(() => require('fastify-proxy-fix/dist/resolve.js'), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' })
 const app = Fastify()
 app.register(proxyFix, { trustedProxies: 'loopback' })
@@ -112,13 +114,18 @@ app.inject({ url: '/', headers: { host: 'backend', 'x-forwarded-for': '203.0.113
   t.same(out.body, { ip: '203.0.113.7', originalIp: '127.0.0.1', hostname: 'shop.example' })
 })
 
-t.test('import from ESM: default, named proxyFix and createResolver, one module instance with require()', async (t) => {
+t.test('import from ESM: default, named proxyFix, createResolver, ProxyFixError and codes, one module instance with require()', async (t) => {
   writeFileSync(join(consumer, 'esm.mjs'), `
 import assert from 'node:assert'
 import { createRequire } from 'node:module'
 import Fastify from 'fastify'
-import proxyFix, { proxyFix as named, createResolver } from 'fastify-proxy-fix'
+import proxyFix, { proxyFix as named, createResolver, ProxyFixError, codes } from 'fastify-proxy-fix'
 assert.equal(named, proxyFix)
+assert.equal(ProxyFixError, proxyFix.ProxyFixError)
+assert.equal(codes, proxyFix.codes)
+const failing = Fastify()
+failing.register(proxyFix, { trustedProxies: 'loopback', hops: 0 })
+await assert.rejects(failing.ready(), (error) => error instanceof ProxyFixError && error.code === codes.INVALID_HOPS)
 assert.equal(createRequire(import.meta.url)('fastify-proxy-fix'), proxyFix)
 const app = Fastify()
 await app.register(proxyFix, { trustedProxies: 'loopback' })
