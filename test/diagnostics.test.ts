@@ -199,6 +199,8 @@ t.test('debug: the part of the chain that was not read, and why', async (t) => {
   const fwd = await start({ trustedProxies: 'loopback', forwarded: true })
   const [hidden] = await debugLines(fwd, '127.0.0.1', { forwarded: 'for=6.6.6.6, for=unknown, for=127.0.0.3' })
   t.equal(hidden.msg, 'fastify-proxy-fix: 2 forwarded entries left of the client not read: the element at hop 2 names no address (for=unknown, an obfuscated name, or no for=)')
+  const [alone] = await debugLines(fwd, '127.0.0.1', { forwarded: 'for=unknown;proto=https' })
+  t.equal(alone.msg, 'fastify-proxy-fix: 1 forwarded entry left of the client not read: the element at hop 1 names no address (for=unknown, an obfuscated name, or no for=)')
   const [none] = await debugLines(fwd, '127.0.0.1', { forwarded: 'for=6.6.6.6, proto=https' })
   t.match(none.msg, /2 forwarded entries left of the client not read: the element at hop 1 names no address/)
   const [untrusted] = await debugLines(fwd, '127.0.0.1', { forwarded: 'for=6.6.6.6, for="[2001:db8::1]:4711"' })

@@ -238,3 +238,24 @@ t.test('header names are read as own properties: nothing inherited, no throw', a
   const odd = resolve(config, '127.0.0.1', { 'x-forwarded-for': 5 as unknown as string, 'x-forwarded-port': {} as unknown as string })
   t.same([odd?.ip, odd?.port, odd?.invalid], ['127.0.0.1', undefined, null], 'values that are neither strings nor arrays are absent')
 })
+
+t.test('a trust function may resolve other requests with the same configuration mid-walk', async (t) => {
+  let depth = 0
+  const inner: Array<string | undefined> = []
+  const config = normalizeOptions({
+    forwarded: true,
+    trustedProxies: (address: string) => {
+      if (depth < 2) {
+        depth++
+        // Another request, resolved with this very configuration, in the middle of this walk.
+        inner.push(resolve(config, '10.0.0.1', { forwarded: 'for=9.9.9.9;proto=http, for="[2001:db8::7]"', host: 'other' })?.ip)
+        depth--
+      }
+      return address.startsWith('10.')
+    }
+  })
+  const r = resolve(config, '10.0.0.1', { forwarded: 'for=6.6.6.6;host=a.example;proto=https, for=10.0.0.2;host=b.example, for=10.0.0.3' })
+  t.same([r?.ip, r?.ips, r?.host, r?.protocol], ['6.6.6.6', ['10.0.0.1', '10.0.0.3', '10.0.0.2', '6.6.6.6'], 'a.example', 'https'])
+  t.ok(inner.length > 0)
+  t.ok(inner.every((ip) => ip === '2001:db8::7'), 'and the inner requests resolved as alone')
+})
