@@ -36,14 +36,11 @@ export interface ForwardedElement {
   proto?: string
 }
 
-const HTAB = 0x09
-const SP = 0x20
 const DQUOTE = 0x22
 const COMMA = 0x2c
 const SEMICOLON = 0x3b
 const EQUALS = 0x3d
 const BACKSLASH = 0x5c
-const DEL = 0x7f
 
 // RFC 7230 tchar (all ASCII).
 const TCHAR = new Uint8Array(128)
@@ -51,11 +48,6 @@ for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
 
 function isTchar (c: number): boolean {
   return c < 0x80 && TCHAR[c] === 1
-}
-
-/** What may stand in a quoted-string, as qdtext or after a backslash: HTAB, SP, VCHAR, obs-text. */
-function isQuotedText (c: number): boolean {
-  return c === HTAB || (c >= SP && c !== DEL && c <= 0xff)
 }
 
 /**
@@ -89,20 +81,19 @@ function tokenEnd (value: string, i: number, end: number): number {
   return i
 }
 
+// RFC 7230 quoted-string: qdtext (HTAB, SP, VCHAR but `"` and `\`, obs-text)
+// and quoted-pair (`\` then HTAB, SP, VCHAR or obs-text).
+const QUOTED = /^"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"/
+
 /** The end of the quoted-string that starts at value[i] (a `"`), or -1. */
 function quotedEnd (value: string, i: number, end: number): number {
-  for (i++; i < end; i++) {
-    let c = value.charCodeAt(i)
-    if (c === DQUOTE) return i + 1
-    if (c === BACKSLASH && ++i < end) c = value.charCodeAt(i)
-    if (!isQuotedText(c)) return -1
-  }
-  return -1
+  const quoted = QUOTED.exec(value.slice(i, end))
+  return quoted === null ? -1 : i + quoted[0].length
 }
 
 /** The content of a quoted-string, unescaped: each `\` stands for the character after it. */
 function unescape (quoted: string): string {
-  // Over the bytes (quotedEnd let only Latin-1 through): building the string
+  // Over the bytes (QUOTED let only Latin-1 through): building the string
   // piece by piece would cost a call per escape, and a value can hold 8,000.
   const bytes = Buffer.from(quoted, 'latin1')
   let length = 0
