@@ -19,7 +19,7 @@ export interface Entry {
 }
 
 /** Codes of the startup warnings, stable like the error codes. */
-export const warningCodes = {
+const warningCodes = {
   TRUSTS_EVERYONE: 'FST_PROXY_FIX_TRUSTS_EVERYONE',
   HOST_FROM_PRIVATE_NETWORKS: 'FST_PROXY_FIX_HOST_FROM_PRIVATE_NETWORKS',
   CLIENT_HEADER_FROM_EVERYONE: 'FST_PROXY_FIX_CLIENT_HEADER_FROM_EVERYONE',

@@ -192,7 +192,7 @@ export function endpointAt (text: string, start: number, end: number): IP | null
 }
 
 /** The first index of the character `code` in text[start, end), or -1. */
-export function indexIn (text: string, code: number, start: number, end: number): number {
+function indexIn (text: string, code: number, start: number, end: number): number {
   for (let i = start; i < end; i++) if (text.charCodeAt(i) === code) return i
   return -1
 }

@@ -54,7 +54,7 @@ export function receivedHost (request: RawRequest): string {
 const PORT = /:(\d+)$/
 
 /** The port of a Host value, or null when it has none (Fastify's rule). */
-export function portOf (host: string): number | null {
+function portOf (host: string): number | null {
   const match = PORT.exec(host)
   return match === null ? null : parseInt(match[1], 10)
 }
