@@ -12,5 +12,5 @@ export const ProxyFixError = proxyFix.ProxyFixError
 export type ProxyFixError = InstanceType<typeof ProxyFixError>
 export const codes = proxyFix.codes
 export type {
-  InvalidValue, ProxyFixHeaders, ProxyFixOptions, ProxyResolver, RawRequest, ResolvedRequest, TrustFunction
+  InvalidValue, ProxyEndpoint, ProxyFixHeaders, ProxyFixOptions, ProxyHeader, ProxyResolver, ProxyTLV, RawRequest, ResolvedRequest, TrustFunction
 } from './index.js'

@@ -7,12 +7,14 @@ import { httpErrors } from '@fastify/sensible'
 import { allowlistListing, explain, familyHint, risks, summary } from './diagnostics'
 import { ProxyFixError, codes, excerpt } from './errors'
 import { normalizeOptions, type Config, type ProxyFixHeaders, type ProxyFixOptions } from './options'
-import { resolve, type InvalidValue, type Resolution } from './resolve'
+import { resolve, trustsPeer, type InvalidValue, type Resolution } from './resolve'
 import {
   createResolver, hostFor, hostnameFor, portFor, protocolFor, receivedHost,
   type ProxyResolver, type RawRequest, type ResolvedRequest
 } from './request'
+import { proxyHeaderOf, readProxyProtocol, unreadableServer } from './connection'
 import type { TrustFunction } from './allowlist'
+import type { ProxyEndpoint, ProxyHeader, ProxyTLV } from './proxy-header'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,6 +24,8 @@ declare module 'fastify' {
     originalHost: string
     /** The validated path prefix from the prefix header, without a trailing slash, or `''`. */
     forwardedPrefix: string
+    /** The PROXY protocol header of the request's connection (with `proxyProtocol`), or null. */
+    proxyProtocol: ProxyHeader | null
   }
 }
 
@@ -117,7 +121,8 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
   function resolved (request: ProxyFixRequest): Resolution | null {
     let r = request[kResolution]
     if (r === null || r === undefined) {
-      r = resolve(config, request.raw.socket?.remoteAddress, request.raw.headers)
+      const socket = request.raw.socket
+      r = resolve(config, socket?.remoteAddress, request.raw.headers, config.proxyProtocol === false ? null : proxyHeaderOf(socket))
       request[kResolution] = r
       if (r !== null) report(request.log, r, request.raw.headers)
     }
@@ -194,8 +199,16 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
       get (this: ProxyFixRequest) {
         return receivedHost(this.raw)
       }
+    },
+    proxyProtocol: {
+      configurable: true,
+      get (this: ProxyFixRequest) {
+        return resolved(this)?.proxy ?? null
+      }
     }
   })
+
+  if (config.proxyProtocol !== false) readProxyProtocolOf(instance, config)
 
   if (config.reject) {
     instance.addHook('onRequest', function rejectInvalidForwardedHeaders (request, reply, next) {
@@ -212,13 +225,28 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
   for (const risk of risks(config)) instance.log.warn(risk.details, risk.message)
 }
 
+/** Reads PROXY headers on the instance's server, logging each connection closed for its header. */
+function readProxyProtocolOf (instance: FastifyInstance, config: Config): void {
+  const problem = unreadableServer(instance.server)
+  if (problem !== null) throw new ProxyFixError(codes.PROXY_PROTOCOL_SERVER, `proxyProtocol cannot be read: ${problem}`)
+  const log = instance.log
+  readProxyProtocol(instance.server, {
+    required: config.proxyProtocol === true,
+    timeout: config.proxyProtocolTimeout,
+    trusts: (peer) => trustsPeer(config, peer, { trustError: undefined }),
+    closed (peer, reason) {
+      log.warn({ peer, reason }, `fastify-proxy-fix: closed a connection from trusted peer ${peer}: ${reason}`)
+    }
+  })
+}
+
 fp(proxyFix, { fastify: '5.x', name: 'fastify-proxy-fix' })
 
 // CommonJS users get the plugin itself, with `.default` and `.proxyFix` (Fastify's
 // convention), the framework-free `createResolver`, and `ProxyFixError` with
 // its `codes`.
 declare namespace proxyFix {
-  export type { ProxyFixOptions, ProxyFixHeaders, TrustFunction, ProxyResolver, RawRequest, ResolvedRequest, InvalidValue }
+  export type { ProxyFixOptions, ProxyFixHeaders, TrustFunction, ProxyResolver, RawRequest, ResolvedRequest, InvalidValue, ProxyHeader, ProxyEndpoint, ProxyTLV }
   export { proxyFix, proxyFix as default, createResolver, ProxyFixError, codes }
 }
 Object.assign(proxyFix, { default: proxyFix, proxyFix, createResolver, ProxyFixError, codes })

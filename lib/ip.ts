@@ -226,6 +226,24 @@ function formatIPv6 (g: number[]): string {
   return out
 }
 
+/** The canonical text of the address in bytes[start, start + 4) (IPv4) or
+ *  [start, start + 16) (IPv6, network order; an IPv4-mapped one is dotted). */
+export function addressFromBytes (bytes: Uint8Array, start: number, length: 4 | 16): string {
+  const mapped = length === 16 && bytes[start + 10] === 0xff && bytes[start + 11] === 0xff && isZero(bytes, start, start + 10)
+  if (length === 4 || mapped) {
+    const at = length === 4 ? start : start + 12
+    return bytes[at] + '.' + bytes[at + 1] + '.' + bytes[at + 2] + '.' + bytes[at + 3]
+  }
+  const groups: number[] = []
+  for (let i = start; i < start + 16; i += 2) groups.push(bytes[i] << 8 | bytes[i + 1])
+  return formatIPv6(groups)
+}
+
+function isZero (bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i] !== 0) return false
+  return true
+}
+
 /** The canonical text of a bare address, or null when `text` is not one. */
 export function parseIP (text: string): string | null {
   return ipAt(text, 0, text.length)?.toString() ?? null

@@ -34,6 +34,14 @@ export interface ProxyFixOptions {
   clientIpHeader?: string
   /** What a malformed value from a trusted proxy gets. Default `'ignore'`. */
   onInvalid?: 'ignore' | 'reject'
+  /**
+   * Read a PROXY protocol header (v1 or v2) at the start of each connection
+   * from a trusted peer: `true` requires one, `'optional'` reads one when
+   * present. Default `false`.
+   */
+  proxyProtocol?: boolean | 'optional'
+  /** Milliseconds a trusted connection has to send its whole PROXY header. Default `10000`. */
+  proxyProtocolTimeout?: number
 }
 
 export interface Config {
@@ -49,6 +57,8 @@ export interface Config {
   forwarded: boolean
   clientIpHeader: string | null
   reject: boolean
+  proxyProtocol: boolean | 'optional'
+  proxyProtocolTimeout: number
   /** Fastify's `prefix` register option, when the user gave one (it is not a header: see diagnostics). */
   registerPrefix: string | null
 }
@@ -88,7 +98,9 @@ function isObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-const OPTION_KEYS = ['trustedProxies', 'hops', 'headers', 'forwarded', 'clientIpHeader', 'onInvalid'] as const
+const OPTION_KEYS = ['trustedProxies', 'hops', 'headers', 'forwarded', 'clientIpHeader', 'onInvalid', 'proxyProtocol', 'proxyProtocolTimeout'] as const
+// Node's timers take at most 2^31 - 1 ms; a longer delay fires at once.
+const LONGEST_TIMEOUT = 2 ** 31 - 1
 const REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers'] as const
 
 /** Validates the user's options; throws a ProxyFixError with a code naming the problem. */
@@ -161,6 +173,17 @@ export function normalizeOptions (options: unknown): Config {
     throw new ProxyFixError(codes.INVALID_ON_INVALID, `onInvalid must be 'ignore' or 'reject', got ${typeof onInvalid === 'string' ? `'${onInvalid}'` : String(onInvalid)}`)
   }
 
+  const proxyProtocol = options.proxyProtocol === undefined ? false : options.proxyProtocol
+  if (proxyProtocol !== false && proxyProtocol !== true && proxyProtocol !== 'optional') {
+    throw new ProxyFixError(codes.INVALID_PROXY_PROTOCOL,
+      `proxyProtocol must be false, true or 'optional', got ${typeof proxyProtocol === 'string' ? `'${proxyProtocol}'` : String(proxyProtocol)}`)
+  }
+  const proxyProtocolTimeout = options.proxyProtocolTimeout === undefined ? 10_000 : options.proxyProtocolTimeout
+  if (typeof proxyProtocolTimeout !== 'number' || !Number.isInteger(proxyProtocolTimeout) || proxyProtocolTimeout < 1 || proxyProtocolTimeout > LONGEST_TIMEOUT) {
+    throw new ProxyFixError(codes.INVALID_PROXY_PROTOCOL,
+      `proxyProtocolTimeout must be a whole number of milliseconds from 1 to ${LONGEST_TIMEOUT}, got ${typeof proxyProtocolTimeout === 'string' ? `'${proxyProtocolTimeout}'` : String(proxyProtocolTimeout)}`)
+  }
+
   return {
     allowlist,
     trustFunction,
@@ -173,6 +196,8 @@ export function normalizeOptions (options: unknown): Config {
     forwarded,
     clientIpHeader,
     reject: onInvalid === 'reject',
+    proxyProtocol,
+    proxyProtocolTimeout,
     registerPrefix: typeof options.prefix === 'string' ? options.prefix : null
   }
 }

@@ -4,7 +4,9 @@
 
 import { normalizeOptions, type ProxyFixOptions } from './options'
 import { hostnameOf, requestHost, resolve, type InvalidValue, type Resolution } from './resolve'
+import { proxyHeaderOf } from './connection'
 import type { RequestHeaders } from './list'
+import type { ProxyHeader } from './proxy-header'
 
 /** What the resolver reads of a request: Node's `IncomingMessage` and `Http2ServerRequest` both fit. */
 export interface RawRequest {
@@ -32,6 +34,8 @@ export interface ResolvedRequest {
   originalHost: string
   /** The first malformed value a trusted proxy sent, or null. The caller decides what to do with it. */
   invalid: InvalidValue | null
+  /** The connection's PROXY header (read by the plugin with `proxyProtocol`), or null. */
+  proxyProtocol: ProxyHeader | null
 }
 
 export type ProxyResolver = (request: RawRequest) => ResolvedRequest
@@ -90,7 +94,7 @@ export function createResolver (options: ProxyFixOptions): ProxyResolver {
   return function resolveRequest (request: RawRequest): ResolvedRequest {
     const socket = request.socket ?? undefined
     const headers = request.headers
-    const r = resolve(config, socket?.remoteAddress, headers)
+    const r = resolve(config, socket?.remoteAddress, headers, config.proxyProtocol === false ? null : proxyHeaderOf(socket))
     return {
       trusted: r?.trusted ?? false,
       ip: r?.ip,
@@ -102,7 +106,8 @@ export function createResolver (options: ProxyFixOptions): ProxyResolver {
       prefix: r?.prefix ?? '',
       originalIp: socket?.remoteAddress,
       originalHost: receivedHost(request),
-      invalid: r?.invalid ?? null
+      invalid: r?.invalid ?? null,
+      proxyProtocol: r?.proxy ?? null
     }
   }
 }

@@ -7,6 +7,7 @@ import { parseHost, parsePrefix, parseProto } from './host'
 import { ForwardedChain, ListChain, trusts, walk, type Stop, type WalkRecord } from './walk'
 import type { ForwardedElement } from './forwarded'
 import type { Config } from './options'
+import type { ProxyHeader } from './proxy-header'
 
 /** A malformed value from a trusted proxy: the header (lower case) and the offending value. */
 export interface InvalidValue {
@@ -34,7 +35,11 @@ export class Resolution implements WalkRecord {
   invalid: InvalidValue | null = null
   trustError: unknown = undefined
 
-  constructor (readonly peer: string) {
+  constructor (
+    readonly peer: string,
+    /** The connection's PROXY header, read only from a trusted peer. */
+    readonly proxy: ProxyHeader | null = null
+  ) {
     this.ip = peer
   }
 
@@ -111,17 +116,43 @@ function zoneStart (peer: string): number {
   return zone < 0 ? 0 : zone
 }
 
-/**
- * Resolves one request from its socket peer and headers; null without a
- * peer. For an untrusted peer nothing is read: the result says so and holds
- * only the peer.
- */
-export function resolve (config: Config, peer: string | undefined, headers: RequestHeaders): Resolution | null {
-  if (peer === undefined) return null
-  const result = new Resolution(peer)
+/** Whether the socket peer (hop 0) is a trusted proxy. A zone id (`fe80::1%eth0`) is not part of the match. */
+export function trustsPeer (config: Config, peer: string, record: Pick<WalkRecord, 'trustError'>): boolean {
   const address = ipAt(peer, 0, peer.length) ?? ipAt(peer, 0, zoneStart(peer))
-  if (address === null || !trusts(config, address, 0, result)) return result
+  return address !== null && trusts(config, address, 0, record)
+}
+
+/**
+ * The PROXY header's source as the next hop after the peer: returns whether
+ * the walk goes on into the forwarded headers (the source is a trusted
+ * proxy within the hop limit), else the source is the client.
+ */
+function walkProxySource (config: Config, result: Resolution, proxy: ProxyHeader): boolean {
+  if (proxy.ssl) result.protocol = 'https'
+  if (proxy.source === null) return true
+  const source = ipAt(proxy.source.address, 0, proxy.source.address.length) as IP
+  result.walked.push(source)
+  result.ip = proxy.source.address
+  if (config.hops <= 1) result.stop = 'hops'
+  else if (!trusts(config, source, 1, result)) result.stop = 'untrusted'
+  else {
+    result.stop = 'leftmost'
+    return true
+  }
+  return false
+}
+
+/**
+ * Resolves one request from its socket peer, its connection's PROXY header
+ * (null without one) and its headers; null without a peer. For an untrusted
+ * peer nothing is read: the result says so and holds only the peer.
+ */
+export function resolve (config: Config, peer: string | undefined, headers: RequestHeaders, proxy: ProxyHeader | null = null): Resolution | null {
+  if (peer === undefined) return null
+  const result = new Resolution(peer, proxy)
+  if (!trustsPeer(config, peer, result)) return result
   result.trusted = true
+  if (proxy !== null && !walkProxySource(config, result, proxy)) return result
 
   if (config.clientIpHeader !== null) {
     const value = headerText(headers, config.clientIpHeader)

@@ -119,7 +119,8 @@ export class ForwardedChain implements Chain {
  * the leftmost entry or one the hop limit makes the client.
  */
 export function walk (config: Config, chain: Chain, record: WalkRecord): void {
-  for (let trusted = 1; ; trusted++) {
+  // The peer is the first trusted proxy, and so is each address already walked (a PROXY header's source).
+  for (let trusted = record.walked.length + 1; ; trusted++) {
     const entry = chain.next()
     record.unreadEnd = chain.end
     if (entry === null) {

@@ -1,0 +1,125 @@
+// The PROXY protocol at the connection: a trusted peer's first bytes are read
+// for a PROXY header before Node's HTTP parser or TLS sees any of them; the
+// bytes after the header are put back for the server. Connections from other
+// peers are handed to the server untouched.
+
+import { Server, type Socket } from 'node:net'
+import { readProxyHeader, type ProxyHeader } from './proxy-header'
+
+/** Where a connection's PROXY header is kept, on the TCP socket it was read from. */
+const kProxyHeader = Symbol('fastify-proxy-fix.proxyHeader')
+/** Marks a server whose connections are already read for PROXY headers. */
+const kReadsProxyProtocol = Symbol('fastify-proxy-fix.readsProxyProtocol')
+
+export interface ProxyProtocolReading {
+  /** `true`: a trusted connection must begin with a PROXY header; otherwise it may. */
+  required: boolean
+  /** Milliseconds a trusted connection has, from its opening, to send its whole header. */
+  timeout: number
+  /** Whether the socket peer (hop 0) is trusted. */
+  trusts: (peer: string) => boolean
+  /** Told of each trusted connection closed because of its header. */
+  closed: (peer: string, reason: string) => void
+}
+
+type HeaderSocket = Socket & { [kProxyHeader]?: ProxyHeader }
+
+/** Why a server cannot be read for PROXY headers, or null when it can. */
+export function unreadableServer (server: unknown): string | null {
+  if (!(server instanceof Server)) return 'the server is not a Node net.Server (a serverFactory that returns something else?)'
+  if (server.listening) return 'the server is already listening, so connections may already have been served'
+  if ((server as Server & { [kReadsProxyProtocol]?: true })[kReadsProxyProtocol] === true) {
+    return 'another registration already reads PROXY headers on this server'
+  }
+  return null
+}
+
+/**
+ * Reads a PROXY header at the start of each connection from a trusted peer
+ * of `server`, then hands the connection to the listeners the server had
+ * (Node's HTTP, TLS or HTTP/2 connection handler) with the bytes after the
+ * header put back. A connection whose header is missing (when required),
+ * malformed or late is destroyed: the server never sees it.
+ */
+export function readProxyProtocol (server: Server, reading: ProxyProtocolReading): void {
+  const listeners = server.listeners('connection') as Array<(socket: Socket) => void>
+  server.removeAllListeners('connection')
+  Object.defineProperty(server, kReadsProxyProtocol, { value: true })
+
+  function serve (socket: Socket): void {
+    for (const listener of listeners) listener.call(server, socket)
+  }
+
+  server.on('connection', function readHeader (socket: HeaderSocket) {
+    const peer = socket.remoteAddress
+    if (peer === undefined || !reading.trusts(peer)) {
+      serve(socket)
+      return
+    }
+    let received: Buffer | null = null
+    const timer = setTimeout(() => close(`no complete PROXY header within ${reading.timeout} ms`), reading.timeout)
+
+    function stopReading (): void {
+      clearTimeout(timer)
+      socket.removeListener('data', onData)
+      socket.removeListener('end', onGone)
+      socket.removeListener('error', onGone)
+      socket.removeListener('close', onGone)
+    }
+
+    function close (reason: string): void {
+      stopReading()
+      socket.destroy()
+      reading.closed(peer as string, reason)
+    }
+
+    // A peer that leaves (or resets) before its header is complete has sent nothing to answer.
+    function onGone (): void {
+      stopReading()
+      socket.destroy()
+    }
+
+    function handOver (rest: Buffer): void {
+      stopReading()
+      socket.pause()
+      if (rest.length > 0) socket.unshift(rest)
+      serve(socket)
+      // Node's HTTP server reads through a 'data' listener (for the bytes put
+      // back) as well as straight from the handle: the paused socket must flow
+      // again. TLS and HTTP/2 read what was put back themselves.
+      if (socket.listenerCount('data') > 0) socket.resume()
+    }
+
+    function onData (chunk: Buffer): void {
+      received = received === null ? chunk : Buffer.concat([received, chunk])
+      const read = readProxyHeader(received)
+      if (read.state === 'complete') {
+        socket[kProxyHeader] = read.header
+        handOver(received.subarray(read.length))
+      } else if (read.state === 'malformed') {
+        close(`malformed PROXY header: ${read.reason}`)
+      } else if (read.state === 'absent') {
+        if (reading.required) close('the connection does not begin with a PROXY header (proxyProtocol is true)')
+        else handOver(received)
+      }
+    }
+
+    socket.on('data', onData)
+    socket.on('end', onGone)
+    socket.on('error', onGone)
+    socket.on('close', onGone)
+  })
+}
+
+/**
+ * The PROXY header of the connection a request came on, or null. For HTTPS
+ * and HTTP/2 over TLS the request's socket is the TLS socket; the header was
+ * read from the TCP socket under it, which Node keeps as `_parent` (there is
+ * no documented way from one to the other).
+ */
+export function proxyHeaderOf (socket: object | null | undefined): ProxyHeader | null {
+  if (socket == null) return null
+  const own = (socket as HeaderSocket)[kProxyHeader]
+  if (own !== undefined) return own
+  return (socket as { _parent?: HeaderSocket | null })._parent?.[kProxyHeader] ?? null
+}
