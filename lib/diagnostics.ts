@@ -87,6 +87,9 @@ export function summary (config: Config): Entry {
   if (config.portHeader !== null) read.push(`port from ${config.portHeader}`)
   if (config.prefixHeader !== null) read.push(`prefix from ${config.prefixHeader}`)
   const reads = read.length === 0 ? 'no forwarded headers' : read.join(', ')
+  const proxyProtocol = config.proxyProtocol === false
+    ? ''
+    : `; PROXY protocol headers ${config.proxyProtocol === true ? 'required' : 'read when present'} on connections from trusted peers (within ${config.proxyProtocolTimeout} ms)`
   return {
     details: {
       proxyFix: {
@@ -97,10 +100,11 @@ export function summary (config: Config): Entry {
         proto,
         port: config.portHeader,
         prefix: config.prefixHeader,
-        onInvalid: config.reject ? 'reject' : 'ignore'
+        onInvalid: config.reject ? 'reject' : 'ignore',
+        proxyProtocol: config.proxyProtocol
       }
     },
-    message: `fastify-proxy-fix: trusting ${trustedInWords(entries)}${limit}; reading ${reads}; malformed values are ${config.reject ? 'refused with 400' : 'ignored'}`
+    message: `fastify-proxy-fix: trusting ${trustedInWords(entries)}${limit}; reading ${reads}${proxyProtocol}; malformed values are ${config.reject ? 'refused with 400' : 'ignored'}`
   }
 }
 
@@ -229,6 +233,16 @@ export function explain (config: Config, r: Resolution, headers: RequestHeaders)
     return [{
       details: { proxyFix: { peer: r.peer, ignored } },
       message: `fastify-proxy-fix: forwarded headers ignored: peer ${r.peer} is not a trusted proxy`
+    }]
+  }
+  if (r.proxy?.source != null && r.chainHeader === null && (r.stop === 'hops' || r.stop === 'untrusted')) {
+    // The walk ended at the PROXY header's source: no forwarded header was read.
+    const ignored = forwardedHeaders(config, headers)
+    if (Object.keys(ignored).length === 0) return []
+    const why = r.stop === 'hops' ? `hops is ${config.hops}` : 'it is not a trusted proxy'
+    return [{
+      details: { proxyFix: { peer: r.peer, source: r.ip, ignored } },
+      message: `fastify-proxy-fix: forwarded headers ignored: the PROXY header's source ${r.ip} is the client (${why})`
     }]
   }
   const out: Entry[] = []

@@ -8,6 +8,7 @@ import proxyFix from '../lib/index'
 import { explain } from '../lib/diagnostics'
 import { normalizeOptions, type ProxyFixOptions } from '../lib/options'
 import { resolve, type Resolution } from '../lib/resolve'
+import type { ProxyHeader } from '../lib/proxy-header'
 
 interface Captured { app: FastifyInstance, lines: any[] }
 
@@ -37,7 +38,13 @@ t.test('registration: one info line saying what is trusted and which headers are
     [{ trustedProxies: '173.245.48.0/20', clientIpHeader: 'CF-Connecting-IP', headers: { host: false } },
       'fastify-proxy-fix: trusting 173.245.48.0/20; reading client from cf-connecting-ip, protocol from x-forwarded-proto; malformed values are ignored'],
     [{ trustedProxies: () => true, headers: { for: false, host: false, proto: false } },
-      'fastify-proxy-fix: trusting a function; reading no forwarded headers; malformed values are ignored']
+      'fastify-proxy-fix: trusting a function; reading no forwarded headers; malformed values are ignored'],
+    [{ trustedProxies: '10.0.0.0/8', proxyProtocol: true },
+      'fastify-proxy-fix: trusting 10.0.0.0/8; reading client from x-forwarded-for, host from x-forwarded-host, protocol from x-forwarded-proto; ' +
+      'PROXY protocol headers required on connections from trusted peers (within 10000 ms); malformed values are ignored'],
+    [{ trustedProxies: '10.0.0.0/8', proxyProtocol: 'optional', proxyProtocolTimeout: 3000, headers: { for: false, host: false, proto: false } },
+      'fastify-proxy-fix: trusting 10.0.0.0/8; reading no forwarded headers; ' +
+      'PROXY protocol headers read when present on connections from trusted peers (within 3000 ms); malformed values are ignored']
   ]
   for (const [options, message] of cases) {
     const { lines } = await start(options, 'info')
@@ -54,7 +61,8 @@ t.test('registration: one info line saying what is trusted and which headers are
     proto: 'x-forwarded-proto',
     port: 'x-forwarded-port',
     prefix: null,
-    onInvalid: 'ignore'
+    onInvalid: 'ignore',
+    proxyProtocol: false
   }, 'the same as fields, for log processors')
   const fn = await start({ trustedProxies: () => false }, 'info')
   t.equal(ours(fn.lines, INFO)[0].proxyFix.trustedProxies, 'function')
@@ -304,4 +312,23 @@ t.test('a trust function that throws: warned at most once a minute, the request 
   t.equal((await app.app.inject({ url: '/', remoteAddress: '::1' })).statusCode, 200)
   t.equal(warned().length, 2, 'a minute later, the next one')
   t.ok(clock.calls.length > 0)
+})
+
+t.test('explain: a walk that ends at the PROXY header\'s source says the forwarded headers were not read', async (t) => {
+  const proxy: ProxyHeader = {
+    version: 2, command: 'proxy', source: { address: '203.0.113.7', port: 1 }, destination: { address: '10.0.0.2', port: 443 }, ssl: false, tlvs: []
+  }
+  const headers = { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil.example' }
+  const config = normalizeOptions({ trustedProxies: '10.0.0.0/8', proxyProtocol: true })
+  t.same(explain(config, resolve(config, '10.0.0.1', headers, proxy) as Resolution, headers), [{
+    details: { proxyFix: { peer: '10.0.0.1', source: '203.0.113.7', ignored: headers } },
+    message: 'fastify-proxy-fix: forwarded headers ignored: the PROXY header\'s source 203.0.113.7 is the client (it is not a trusted proxy)'
+  }])
+  const oneHop = normalizeOptions({ trustedProxies: 'private, 203.0.113.0/24', hops: 1, proxyProtocol: true })
+  t.match(explain(oneHop, resolve(oneHop, '10.0.0.1', headers, proxy) as Resolution, headers), [{ message: /\(hops is 1\)$/ }])
+  t.same(explain(config, resolve(config, '10.0.0.1', {}, proxy) as Resolution, {}), [], 'nothing to say when no forwarded header was sent')
+  const edge = { ...proxy, source: { address: '10.9.9.9', port: 1 } }
+  t.match(explain(config, resolve(config, '10.0.0.1', { 'x-forwarded-for': '6.6.6.6, 10.8.8.8, 198.51.100.1' }, edge) as Resolution,
+    { 'x-forwarded-for': '6.6.6.6, 10.8.8.8, 198.51.100.1' }), [{ details: { proxyFix: { header: 'x-forwarded-for', client: '198.51.100.1', hop: 2, unread: 2 } } }],
+  'behind a trusted source, the chain is explained as usual, hops counting the source')
 })

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyRequest } from 'fastify'
 import { expectAssignable, expectError, expectNotAssignable, expectType } from 'tsd'
-import proxyFix, { ProxyFixError, codes, createResolver, type ProxyFixOptions, type TrustFunction } from '..'
+import proxyFix, { ProxyFixError, codes, createResolver, type ProxyFixOptions, type ProxyHeader, type TrustFunction } from '..'
 import cjs = require('..')
 
 const app = Fastify()
@@ -18,6 +18,9 @@ app.register(proxyFix, {
 })
 app.register(proxyFix, { trustedProxies: 'loopback', forwarded: true })
 app.register(proxyFix, { trustedProxies: 'loopback', clientIpHeader: 'cf-connecting-ip' })
+app.register(proxyFix, { trustedProxies: 'loopback', proxyProtocol: true, proxyProtocolTimeout: 5000 })
+app.register(proxyFix, { trustedProxies: 'loopback', proxyProtocol: 'optional' })
+app.register(proxyFix, { trustedProxies: 'loopback', proxyProtocol: false })
 
 // The CommonJS shape: the plugin itself, `.default` and `.proxyFix`.
 expectType<typeof proxyFix>(cjs)
@@ -36,6 +39,9 @@ expectError(app.register(proxyFix, { trustedProxies: 'loopback', forwarded: 'yes
 expectError(app.register(proxyFix, { trustedProxies: 'loopback', clientIpHeader: false }))
 expectError(app.register(proxyFix, { trustedProxies: (address: number) => true }))
 expectError(app.register(proxyFix, { trustedProxies: async (address: string) => true }))
+expectError(app.register(proxyFix, { trustedProxies: 'loopback', proxyProtocol: 'v2' }))
+expectError(app.register(proxyFix, { trustedProxies: 'loopback', proxyProtocol: 1 }))
+expectError(app.register(proxyFix, { trustedProxies: 'loopback', proxyProtocolTimeout: '10s' }))
 
 expectAssignable<ProxyFixOptions>({ trustedProxies: 'loopback' })
 expectNotAssignable<ProxyFixOptions>({ hops: 1 })
@@ -49,6 +55,19 @@ app.get('/', async (request) => {
   expectType<string>(request.forwardedPrefix)
   expectType<string>(request.hostname)
   expectType<'http' | 'https'>(request.protocol)
+  expectType<ProxyHeader | null>(request.proxyProtocol)
+  const header = request.proxyProtocol
+  if (header !== null) {
+    expectType<1 | 2>(header.version)
+    expectType<'proxy' | 'local'>(header.command)
+    expectType<string | undefined>(header.source?.address)
+    expectType<number | undefined>(header.destination?.port)
+    expectType<boolean>(header.ssl)
+    // An AWS VPC endpoint id: TLV 0xEA, whose value starts with the subtype 0x01.
+    const vpce = header.tlvs.find((tlv) => tlv.type === 0xea)
+    expectType<Buffer | undefined>(vpce?.value)
+    expectError(header.tlvs.push({ type: 1, value: Buffer.alloc(0) }))
+  }
   return 'ok'
 })
 expectType<string>(({} as FastifyRequest).originalIp)
@@ -71,3 +90,4 @@ expectType<string[]>(resolved.ips)
 expectType<'http' | 'https'>(resolved.protocol)
 expectType<number | null>(resolved.port)
 expectType<{ header: string, value: string } | null>(resolved.invalid)
+expectType<ProxyHeader | null>(resolved.proxyProtocol)
