@@ -5,6 +5,7 @@ import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -135,4 +136,50 @@ t.test('example:rate-limit — one limit per client behind the proxy, none to es
   for (let i = 1; i <= 3; i++) direct.push((await get(app.port, { 'x-forwarded-for': `192.0.2.${i}` }, '127.0.0.1')).status)
   t.same(direct, [200, 200, 429], 'a new forged address each time does not reset a direct client\'s limit')
   t.equal(await stop(app), 0)
+})
+
+/** Sends `bytes` on one connection from `from` and returns the JSON body of the reply, or null when closed without one. */
+async function raw (port: number, bytes: Buffer | string, from = '127.0.0.1'): Promise<any> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, localAddress: from }, () => socket.end(bytes))
+    let reply = ''
+    socket.on('data', (chunk) => { reply += chunk })
+    socket.on('error', reject)
+    socket.on('close', () => resolve(reply === '' ? null : JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))))
+  })
+}
+
+t.test('example:proxy-protocol — the client from the balancer\'s PROXY header, health checks without one', async (t) => {
+  // 127.0.0.2 plays the balancer; 127.0.0.3 is a client that talks to the app directly.
+  const app = await start('proxy-protocol', { TRUSTED_PROXIES: '127.0.0.2' })
+  t.teardown(() => { app.child.kill() })
+  const request = 'GET / HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n'
+  t.match(await raw(app.port, 'PROXY TCP4 203.0.113.7 127.0.0.1 40000 3000\r\n' + request, '127.0.0.2'), {
+    ip: '203.0.113.7',
+    ips: ['127.0.0.2', '203.0.113.7'],
+    originalIp: '127.0.0.2',
+    proxyProtocol: { version: 1, command: 'proxy', source: { address: '203.0.113.7', port: 40000 } }
+  }, 'the printf | nc line of the comments')
+  t.match(await raw(app.port, request, '127.0.0.2'), { ip: '127.0.0.2', proxyProtocol: null }, 'a health check without a header')
+  const forged = await new Promise<string>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: app.port, localAddress: '127.0.0.3' }, () => socket.end('PROXY TCP4 203.0.113.7 127.0.0.1 1 2\r\n' + request))
+    let reply = ''
+    socket.on('data', (chunk) => { reply += chunk })
+    socket.on('close', () => resolve(reply))
+  })
+  t.match(forged, /^HTTP\/1\.1 400 /, 'a direct client cannot send its own PROXY header')
+
+  const vpce = Buffer.concat([Buffer.from([0x01]), Buffer.from('vpce-08d2bf15fac5001c9')])
+  const block = Buffer.concat([Buffer.from([203, 0, 113, 7, 127, 0, 0, 1, 0x9c, 0x40, 0x0b, 0xb8, 0xea, 0, vpce.length]), vpce])
+  const v2 = Buffer.concat([Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1'), Buffer.from([0x21, 0x11, 0, block.length]), block])
+  t.same(await raw(app.port, Buffer.concat([v2, Buffer.from(request.replace('GET / ', 'GET /vpce '))]), '127.0.0.2'),
+    { vpcEndpointId: 'vpce-08d2bf15fac5001c9' }, '/vpce reads the AWS TLV')
+  t.equal(await stop(app), 0)
+
+  const strict = await start('proxy-protocol', { TRUSTED_PROXIES: '127.0.0.2', PROXY_PROTOCOL: 'true' })
+  t.teardown(() => { strict.child.kill() })
+  t.equal(await raw(strict.port, request, '127.0.0.2'), null, 'PROXY_PROTOCOL=true: a trusted connection without a header is closed')
+  for (let i = 0; i < 200 && !strict.lines.some((line) => line.level === 40); i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.match(strict.lines.find((line) => line.level === 40), { peer: '127.0.0.2', reason: /does not begin with a PROXY header/ }, 'and logged at warn')
+  t.equal(await stop(strict), 0)
 })
