@@ -39,12 +39,15 @@ export function unreadableServer (server: unknown): string | null {
  * of `server`, then hands the connection to the listeners the server had
  * (Node's HTTP, TLS or HTTP/2 connection handler) with the bytes after the
  * header put back. A connection whose header is missing (when required),
- * malformed or late is destroyed: the server never sees it.
+ * malformed or late is destroyed: the server never sees it. Returns a
+ * function that destroys the connections still sending their header (for
+ * closing the server without waiting for their timeouts).
  */
-export function readProxyProtocol (server: Server, reading: ProxyProtocolReading): void {
+export function readProxyProtocol (server: Server, reading: ProxyProtocolReading): () => void {
   const listeners = server.listeners('connection') as Array<(socket: Socket) => void>
   server.removeAllListeners('connection')
   Object.defineProperty(server, kReadsProxyProtocol, { value: true })
+  const unread = new Set<Socket>()
 
   function serve (socket: Socket): void {
     for (const listener of listeners) listener.call(server, socket)
@@ -57,9 +60,11 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
       return
     }
     let received: Buffer | null = null
+    unread.add(socket)
     const timer = setTimeout(() => close(`no complete PROXY header within ${reading.timeout} ms`), reading.timeout)
 
     function stopReading (): void {
+      unread.delete(socket)
       clearTimeout(timer)
       socket.removeListener('data', onData)
       socket.removeListener('end', onGone)
@@ -109,6 +114,10 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
     socket.on('error', onGone)
     socket.on('close', onGone)
   })
+
+  return function destroyUnread (): void {
+    for (const socket of unread) socket.destroy()
+  }
 }
 
 /**

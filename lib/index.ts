@@ -230,13 +230,19 @@ function readProxyProtocolOf (instance: FastifyInstance, config: Config): void {
   const problem = unreadableServer(instance.server)
   if (problem !== null) throw new ProxyFixError(codes.PROXY_PROTOCOL_SERVER, `proxyProtocol cannot be read: ${problem}`)
   const log = instance.log
-  readProxyProtocol(instance.server, {
+  const destroyUnread = readProxyProtocol(instance.server, {
     required: config.proxyProtocol === true,
     timeout: config.proxyProtocolTimeout,
     trusts: (peer) => trustsPeer(config, peer, { trustError: undefined }),
     closed (peer, reason) {
       log.warn({ peer, reason }, `fastify-proxy-fix: closed a connection from trusted peer ${peer}: ${reason}`)
     }
+  })
+  // A connection still sending its header is not the HTTP server's yet, so
+  // closing the app would otherwise wait for its timeout.
+  instance.addHook('preClose', function closeUnreadConnections (done) {
+    destroyUnread()
+    done()
   })
 }
 

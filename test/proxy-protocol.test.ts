@@ -2,7 +2,7 @@
 // loopback: every server kind Fastify creates, the bytes after the header,
 // headers in pieces, the timeout, what is closed and what is logged.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import http2 from 'node:http2'
@@ -49,7 +49,7 @@ interface Running {
 }
 
 /** A listening app whose route answers what the request looks like, and what createResolver says of it. */
-async function listen (t: Tap.Test, options: ProxyFixOptions, server: FastifyServerOptions = {}): Promise<Running> {
+async function listen (t: Test, options: ProxyFixOptions, server: FastifyServerOptions = {}): Promise<Running> {
   const warnings: Running['warnings'] = []
   const stream = new Writable({
     write (line, _encoding, done) {
@@ -222,7 +222,7 @@ t.test('HTTP/1.1: header and request in one write, in pieces, and on keep-alive'
 
 t.test('HTTPS: the header before the TLS handshake, in the same write as the ClientHello', async (t) => {
   const cert = await makeCertificate(tempDir(t, 'proxy-protocol-https'))
-  const { port } = await listen(t, { trustedProxies: TRUSTED, proxyProtocol: true }, { https: { key: readFileSync(cert.key), cert: readFileSync(cert.cert) } })
+  const { port } = await listen(t, { trustedProxies: TRUSTED, proxyProtocol: true }, { https: { key: readFileSync(cert.key), cert: readFileSync(cert.cert) } } as FastifyServerOptions)
   const v1 = await httpsExchange(port, Buffer.from(V1))
   t.match(v1.body, { ...EXPECTED_V1, protocol: 'https', resolver: { ip: '203.0.113.7', proxyProtocol: EXPECTED_V1.proxyProtocol } })
   const ssl = await httpsExchange(port, v2([203, 0, 113, 8], [SSL_TLV]))
@@ -357,7 +357,7 @@ t.test('configuration errors fail at ready() with a coded error', async (t) => {
   ] as const) {
     const app = Fastify()
     app.register(proxyFix, { trustedProxies: TRUSTED, ...options } as unknown as ProxyFixOptions)
-    await t.rejects(app.ready(), { code: 'FST_PROXY_FIX_INVALID_PROXY_PROTOCOL', message }, JSON.stringify(options))
+    await t.rejects(async () => await app.ready(), { code: 'FST_PROXY_FIX_INVALID_PROXY_PROTOCOL', message }, JSON.stringify(options))
   }
 
   const listening = net.createServer()
@@ -365,16 +365,16 @@ t.test('configuration errors fail at ready() with a coded error', async (t) => {
   t.teardown(() => listening.close())
   const late = Fastify({ serverFactory: () => listening as any })
   late.register(proxyFix, { trustedProxies: TRUSTED, proxyProtocol: true })
-  await t.rejects(late.ready(), { code: 'FST_PROXY_FIX_PROXY_PROTOCOL_SERVER', message: /already listening/ })
+  await t.rejects(async () => await late.ready(), { code: 'FST_PROXY_FIX_PROXY_PROTOCOL_SERVER', message: /already listening/ })
 
   const notNet = Fastify({ serverFactory: () => Object.assign(new (require('node:events').EventEmitter)(), { listen () {}, close () {}, address () { return null } }) as any })
   notNet.register(proxyFix, { trustedProxies: TRUSTED, proxyProtocol: true })
-  await t.rejects(notNet.ready(), { code: 'FST_PROXY_FIX_PROXY_PROTOCOL_SERVER', message: /not a Node net\.Server/ })
+  await t.rejects(async () => await notNet.ready(), { code: 'FST_PROXY_FIX_PROXY_PROTOCOL_SERVER', message: /not a Node net\.Server/ })
 
   const twice = Fastify()
   twice.register(async (child) => { await child.register(proxyFix, { trustedProxies: TRUSTED, proxyProtocol: true }) })
   twice.register(async (child) => { await child.register(proxyFix, { trustedProxies: TRUSTED, proxyProtocol: 'optional' }) })
-  await t.rejects(twice.ready(), { code: 'FST_PROXY_FIX_PROXY_PROTOCOL_SERVER', message: /another registration already reads PROXY headers/ })
+  await t.rejects(async () => await twice.ready(), { code: 'FST_PROXY_FIX_PROXY_PROTOCOL_SERVER', message: /another registration already reads PROXY headers/ })
 })
 
 t.test('a sibling context without proxyProtocol walks from the peer and shows no header', async (t) => {
@@ -396,4 +396,19 @@ t.test('a sibling context without proxyProtocol walks from the peer and shows no
     { ip: '203.0.113.7', proxyProtocol: EXPECTED_V1.proxyProtocol },
     { ip: '6.6.6.6', proxyProtocol: null }
   ])
+})
+
+t.test('closing the app does not wait for connections still sending their header', async (t) => {
+  const app = Fastify()
+  await app.register(proxyFix, { trustedProxies: TRUSTED, proxyProtocol: true, proxyProtocolTimeout: 600_000 })
+  await app.listen({ host: APP, port: 0 })
+  const port = (app.server.address() as net.AddressInfo).port
+  const socket = net.connect({ host: APP, port, localAddress: BALANCER })
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+  socket.on('error', () => {})
+  await new Promise<void>((resolve) => socket.on('connect', () => socket.write('PROXY TCP4 ', () => resolve())))
+  await until(async () => await connections(app) === 1, 'the server holds the connection')
+  await app.close()
+  await closed
+  t.pass('the app closed, and the half-sent header\'s connection with it, long before its timeout')
 })
