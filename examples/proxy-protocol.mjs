@@ -9,8 +9,8 @@
 // itself (proxyProtocol). `curl --haproxy-protocol http://127.0.0.1:3000/`
 // sends one too, with curl's own address as the source. A plain
 // `curl http://127.0.0.1:3000/` is served as well: PROXY_PROTOCOL=optional
-// (the default here) reads a header when there is one, as for a balancer's
-// health checks; PROXY_PROTOCOL=true closes a trusted connection without one.
+// (the default here) reads a header when there is one, for health checkers
+// that send none; PROXY_PROTOCOL=true closes a trusted connection without one.
 //
 // TRUSTED_PROXIES (default 'loopback') is the allowlist: your balancer's
 // addresses. Behind an AWS NLB with a VPC endpoint service, /vpce answers the

@@ -35,11 +35,10 @@ export class Resolution implements WalkRecord {
   invalid: InvalidValue | null = null
   trustError: unknown = undefined
 
-  constructor (
-    readonly peer: string,
-    /** The connection's PROXY header, read only from a trusted peer. */
-    readonly proxy: ProxyHeader | null = null
-  ) {
+  /** The connection's PROXY header; null without one, and for a peer not trusted now. */
+  proxy: ProxyHeader | null = null
+
+  constructor (readonly peer: string) {
     this.ip = peer
   }
 
@@ -149,10 +148,13 @@ function walkProxySource (config: Config, result: Resolution, proxy: ProxyHeader
  */
 export function resolve (config: Config, peer: string | undefined, headers: RequestHeaders, proxy: ProxyHeader | null = null): Resolution | null {
   if (peer === undefined) return null
-  const result = new Resolution(peer, proxy)
+  const result = new Resolution(peer)
   if (!trustsPeer(config, peer, result)) return result
   result.trusted = true
-  if (proxy !== null && !walkProxySource(config, result, proxy)) return result
+  if (proxy !== null) {
+    result.proxy = proxy
+    if (!walkProxySource(config, result, proxy)) return result
+  }
 
   if (config.clientIpHeader !== null) {
     const value = headerText(headers, config.clientIpHeader)

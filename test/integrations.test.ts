@@ -228,7 +228,8 @@ t.test('createResolver: full values for trusted and untrusted peers', async (t) 
     prefix: '/shop',
     originalIp: '10.0.0.2',
     originalHost: 'backend:3000',
-    invalid: null
+    invalid: null,
+    proxyProtocol: null
   }, 'a trusted proxy: the client as it asked')
   t.same(resolveClient(raw('198.51.100.9', headers)), {
     trusted: false,
@@ -241,13 +242,14 @@ t.test('createResolver: full values for trusted and untrusted peers', async (t) 
     prefix: '',
     originalIp: '198.51.100.9',
     originalHost: 'backend:3000',
-    invalid: null
+    invalid: null,
+    proxyProtocol: null
   }, 'an untrusted peer: what the socket and Host say, nothing forwarded')
   t.same(resolveClient({ socket: { remoteAddress: '198.51.100.9', encrypted: true }, headers: { host: '[2001:db8::1]' } }),
-    { trusted: false, ip: '198.51.100.9', ips: ['198.51.100.9'], host: '[2001:db8::1]', hostname: '[2001:db8::1]', port: null, protocol: 'https', prefix: '', originalIp: '198.51.100.9', originalHost: '[2001:db8::1]', invalid: null },
+    { trusted: false, ip: '198.51.100.9', ips: ['198.51.100.9'], host: '[2001:db8::1]', hostname: '[2001:db8::1]', port: null, protocol: 'https', prefix: '', originalIp: '198.51.100.9', originalHost: '[2001:db8::1]', invalid: null, proxyProtocol: null },
     'a TLS socket is https; an IPv6 literal keeps its brackets')
   t.same(resolveClient(raw('10.0.0.2', { host: 'backend:3000', 'x-forwarded-port': '443' })),
-    { trusted: true, ip: '10.0.0.2', ips: ['10.0.0.2'], host: 'backend:443', hostname: 'backend', port: 443, protocol: 'http', prefix: '', originalIp: '10.0.0.2', originalHost: 'backend:3000', invalid: null },
+    { trusted: true, ip: '10.0.0.2', ips: ['10.0.0.2'], host: 'backend:443', hostname: 'backend', port: 443, protocol: 'http', prefix: '', originalIp: '10.0.0.2', originalHost: 'backend:3000', invalid: null, proxyProtocol: null },
     'a forwarded port alone goes with the received host name')
 })
 
@@ -263,7 +265,7 @@ t.test('createResolver: malformed values are reported, never thrown, whatever on
 t.test('createResolver: no socket, HTTP/2 :authority, and a Host rewritten after arrival', async (t) => {
   const resolveClient = createResolver({ trustedProxies: 'loopback' })
   t.same(resolveClient({ headers: { 'x-forwarded-for': '203.0.113.7' } }),
-    { trusted: false, ip: undefined, ips: [], host: '', hostname: '', port: null, protocol: 'http', prefix: '', originalIp: undefined, originalHost: '', invalid: null },
+    { trusted: false, ip: undefined, ips: [], host: '', hostname: '', port: null, protocol: 'http', prefix: '', originalIp: undefined, originalHost: '', invalid: null, proxyProtocol: null },
     'without a socket nothing is trusted')
   t.equal(resolveClient({ socket: null, headers: {} }).ip, undefined)
   const h2 = resolveClient(raw('203.0.113.9', { ':authority': 'h2.example:8443' }, { rawHeaders: [':method', 'GET', ':authority', 'h2.example:8443'] }))

@@ -1,8 +1,9 @@
 // The documentation's links hold: every relative link and every `#anchor` in
 // README.md, CONTRIBUTING.md, docs/*.md and bench/README.md points at a file
 // that exists and, for a Markdown target, at a heading it has (slugged the way
-// GitHub does). And docs/recipes.md quotes, verbatim, every recipe file the
-// real-proxy tests run, so the page cannot drift from what is tested.
+// GitHub does). And docs/recipes.md (or, for the PROXY protocol ones,
+// docs/proxy-protocol.md) quotes, verbatim, every recipe file the real-proxy
+// tests run, so the pages cannot drift from what is tested.
 import t from 'tap'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -146,16 +147,17 @@ for (const file of documents()) {
   })
 }
 
-t.test('docs/recipes.md quotes every recipe file verbatim', async (t) => {
+t.test('docs/recipes.md or docs/proxy-protocol.md quotes every recipe file verbatim', async (t) => {
   const recipes = join(root, 'examples', 'recipes')
   const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)])
-  const page = readFileSync(join(root, 'docs', 'recipes.md'), 'utf8')
+  const pages = ['recipes.md', 'proxy-protocol.md'].map((name) => readFileSync(join(root, 'docs', name), 'utf8'))
   const all = files(recipes).map((f) => relative(recipes, f).split('\\').join('/')).sort()
   t.ok(all.length > 0, 'there are recipes')
   for (const recipe of all) {
     const text = readFileSync(join(recipes, recipe), 'utf8').trimEnd()
-    t.ok(page.includes(`examples/recipes/${recipe}`), `${recipe}: the page names it`)
-    t.ok(page.includes('\n' + text + '\n```'), `${recipe}: the page quotes it whole, in a code block`)
+    const page = pages.find((page) => page.includes(`examples/recipes/${recipe}`))
+    t.ok(page !== undefined, `${recipe}: a page names it`)
+    t.ok(page?.includes('\n' + text + '\n```'), `${recipe}: the page quotes it whole, in a code block`)
   }
 })

@@ -227,6 +227,10 @@ t.test('HTTPS: the header before the TLS handshake, in the same write as the Cli
   t.match(v1.body, { ...EXPECTED_V1, protocol: 'https', resolver: { ip: '203.0.113.7', proxyProtocol: EXPECTED_V1.proxyProtocol } })
   const ssl = await httpsExchange(port, v2([203, 0, 113, 8], [SSL_TLV]))
   t.match(ssl.body, { ip: '203.0.113.8', protocol: 'https', proxyProtocol: { version: 2, ssl: true } })
+
+  const optional = await listen(t, { trustedProxies: TRUSTED, proxyProtocol: 'optional' }, { https: { key: readFileSync(cert.key), cert: readFileSync(cert.cert) } } as FastifyServerOptions)
+  const plain = await httpsExchange(optional.port, Buffer.alloc(0))
+  t.match(plain.body, { ip: '6.6.6.6', ips: [BALANCER, '6.6.6.6'], protocol: 'https', proxyProtocol: null }, "'optional': TLS without a header")
 })
 
 t.test('HTTP/2 over TLS and h2c', async (t) => {

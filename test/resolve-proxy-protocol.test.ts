@@ -97,4 +97,15 @@ t.test('createResolver on a socket the plugin has not read', async (t) => {
   const resolveRequest = createResolver({ trustedProxies: '10.0.0.0/8', proxyProtocol: true })
   const plain = resolveRequest({ socket: { remoteAddress: BALANCER }, headers: { host: 'shop.example', 'x-forwarded-for': '203.0.113.7' } })
   t.same([plain.ip, plain.proxyProtocol], ['203.0.113.7', null], 'a socket without a header resolves as without the option')
+  const socketless = resolveRequest({ headers: { host: 'shop.example' } })
+  t.same([socketless.ip, socketless.proxyProtocol], [undefined, null], 'no socket, no header')
+})
+
+t.test('a peer no longer trusted (a trust function that changed its mind) shows no header', async (t) => {
+  let trusted = true
+  const config = normalizeOptions({ trustedProxies: () => trusted, proxyProtocol: true })
+  t.equal(resolve(config, BALANCER, {}, header('203.0.113.7'))?.proxy?.source?.address, '203.0.113.7')
+  trusted = false
+  const r = resolve(config, BALANCER, {}, header('203.0.113.7'))
+  t.same([r?.ip, r?.ips, r?.proxy], [BALANCER, [BALANCER], null])
 })

@@ -87,7 +87,8 @@ checkProperty('createResolver answers as the model', 1000, fc.property(resolverS
       trusted: modelTrusted(setup.model.cidrs, peerAddr),
       originalIp: peer,
       originalHost: host,
-      invalid: seen.invalid === null ? null : { header: seen.invalid.header, value: invalid.get(seen.invalid.header) }
+      invalid: seen.invalid === null ? null : { header: seen.invalid.header, value: invalid.get(seen.invalid.header) },
+      proxyProtocol: null
     })
     equal(seen.invalid === null, invalid.size === 0, 'a malformed value is reported')
   }

@@ -1,4 +1,5 @@
 // Real nginx, HAProxy and Caddy in front of a real Fastify app, on loopback.
+// (nginx also as a TCP balancer with its stream module, and curl as a client.)
 //
 // Each proxy gets a temp folder, its recipe from examples/recipes/ with the
 // {{PLACEHOLDERS}} filled in, a wrapper config with the process-level settings
@@ -22,7 +23,7 @@ import tls from 'node:tls'
 import { promisify } from 'node:util'
 import { buildApp, type Profiles, type Seen } from './app'
 
-export type { Profiles, Seen } from './app'
+export type { Profiles, Seen, SeenProxyHeader } from './app'
 
 /** The parts of a tap test the harness uses. */
 export interface TestLike {
@@ -44,7 +45,12 @@ const STARTUP_TIMEOUT = 15_000
 const STOP_TIMEOUT = 5_000
 const POLL_INTERVAL = 20
 
-type Binary = 'nginx' | 'haproxy' | 'caddy' | 'openssl'
+type Binary = 'nginx' | 'haproxy' | 'caddy' | 'openssl' | 'curl'
+/** A binary, or nginx's stream module (Debian's libnginx-mod-stream). */
+type Requirement = Binary | 'nginx-stream'
+
+/** Where Debian's libnginx-mod-stream puts the module. */
+export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so'
 
 // ----------------------------------------------------------------------------
 // Finding the binaries
@@ -74,8 +80,16 @@ function inCI (): boolean {
  * unless PROXY_FIX_SKIP_REAL_PROXIES=1 outside CI: then it passes with a note
  * saying that the real proxies were skipped. The caller returns when false.
  */
-export function haveBinaries (t: TestLike, names: Binary[]): boolean {
-  const missing = names.filter((name) => findBinary(name) === null)
+export function haveBinaries (t: TestLike, names: Requirement[]): boolean {
+  const missing = names.filter((name) => {
+    if (name !== 'nginx-stream') return findBinary(name) === null
+    try {
+      accessSync(NGINX_STREAM_MODULE, constants.R_OK)
+      return false
+    } catch {
+      return true
+    }
+  }).map((name) => name === 'nginx-stream' ? `nginx's stream module (${NGINX_STREAM_MODULE})` : name)
   if (missing.length === 0) return true
   const what = `${missing.join(', ')} not installed`
   if (!inCI() && process.env.PROXY_FIX_SKIP_REAL_PROXIES === '1') {
@@ -83,7 +97,7 @@ export function haveBinaries (t: TestLike, names: Binary[]): boolean {
     return false
   }
   t.fail(`${what}: these tests run the real proxies. Install them ` +
-    '(apt-get install -y nginx haproxy caddy openssl), or set ' +
+    '(apt-get install -y nginx libnginx-mod-stream haproxy caddy openssl curl), or set ' +
     'PROXY_FIX_SKIP_REAL_PROXIES=1 to skip them outside CI')
   return false
 }
@@ -332,6 +346,9 @@ function listenersOf (vars: ProxyOptions['vars']): Listener[] {
 export interface NginxOptions extends ProxyOptions {
   /** The source address towards the next hop (`proxy_bind`). */
   bind: string
+  /** The recipe is a TCP `server` block for the stream module: it goes in
+   *  `stream {}` (with the module loaded), not in `http {}`. */
+  stream?: boolean
 }
 
 export async function startNginx (t: TestLike, options: NginxOptions): Promise<Proxy> {
@@ -340,14 +357,16 @@ export async function startNginx (t: TestLike, options: NginxOptions): Promise<P
   writeFileSync(site, renderRecipe(options.recipe, options.vars))
   const errorLog = join(dir, 'error.log')
   const temp = (name: string): string => `${name}_temp_path ${join(dir, name)};`
+  const block = options.stream === true
+    ? ['stream {']
+    : ['http {', '  access_log off;', `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`]
   writeFileSync(join(dir, 'nginx.conf'), [
+    ...(options.stream === true ? [`load_module ${NGINX_STREAM_MODULE};`] : []),
     `pid ${join(dir, 'nginx.pid')};`,
     `error_log ${errorLog} notice;`,
     'worker_processes 1;',
     'events { worker_connections 256; }',
-    'http {',
-    '  access_log off;',
-    `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
+    ...block,
     `  proxy_bind ${options.bind};`,
     `  include ${site};`,
     '}',
@@ -440,20 +459,36 @@ export async function startCaddy (t: TestLike, options: CaddyOptions): Promise<P
 // The app
 
 export interface App extends Listener {
-  /** host:port, for a recipe's {{APP}}. */
+  /** host:port (`[v6]:port`), for a recipe's {{APP}}. */
   address: string
+  /** Every answer the app gave so far, in order (health checks included). */
+  requests: Seen[]
+  /** The app's log lines at warn and above (JSON text), in order. */
+  logs: string[]
+  /** The peer address of every TCP connection the app accepted, in order. */
+  connections: string[]
+}
+
+export interface StartAppOptions {
+  /** Serve HTTPS (HTTP/2 and HTTP/1.1) with this certificate for SITE. */
+  tls?: Certificate
 }
 
 /** A listening Fastify app with one route per profile (GET /<profile>). */
-export async function startApp (t: TestLike, host: string, profiles: Profiles): Promise<App> {
-  const app = buildApp(profiles)
+export async function startApp (t: TestLike, host: string, profiles: Profiles, options: StartAppOptions = {}): Promise<App> {
+  const requests: Seen[] = []
+  const logs: string[] = []
+  const tls = options.tls === undefined ? undefined : { cert: options.tls.pem, key: readFileSync(options.tls.key, 'utf8') }
+  const app = buildApp(profiles, { tls, requests, logs })
   t.teardown(() => app.close())
   await app.listen({ host, port: 0 })
+  const connections: string[] = []
+  app.server.on('connection', (socket: net.Socket) => { connections.push(socket.remoteAddress ?? '') })
   const { port } = app.server.address() as net.AddressInfo
-  return { host, port, address: `${host}:${port}` }
+  return { host, port, address: `${net.isIPv6(host) ? `[${host}]` : host}:${port}`, requests, logs, connections }
 }
 
-export interface ClusterApp extends App {
+export interface ClusterApp extends Omit<App, 'requests' | 'logs' | 'connections'> {
   /** The worker processes' ids. */
   pids: number[]
 }
@@ -516,6 +551,11 @@ function checkReply (status: number | undefined, body: string): Seen {
 
 /** One HTTP/1.1 request on its own connection. */
 export async function get (options: Get): Promise<Seen> {
+  return (await getWithPort(options)).seen
+}
+
+/** As `get`, also saying which local port the client's connection had. */
+export async function getWithPort (options: Get): Promise<{ seen: Seen, localPort: number }> {
   const lib = options.ca === undefined ? http : https
   return await new Promise((resolve, reject) => {
     const request = lib.request({
@@ -534,13 +574,14 @@ export async function get (options: Get): Promise<Seen> {
     for (const [name, values] of grouped) request.setHeader(name, values.length === 1 ? values[0] : values)
     request.once('error', reject)
     request.once('response', (response) => {
+      const localPort = response.socket.localPort as number
       let body = ''
       response.setEncoding('utf8')
       response.on('data', (chunk: string) => { body += chunk })
       response.once('error', reject)
       response.once('end', () => {
         try {
-          resolve(checkReply(response.statusCode, body))
+          resolve({ seen: checkReply(response.statusCode, body), localPort })
         } catch (error) {
           reject(error)
         }
@@ -597,6 +638,65 @@ export async function get2 (options: Get2): Promise<Seen> {
   } finally {
     session.close()
   }
+}
+
+export interface Raw {
+  host: string
+  port: number
+  /** The client's source address. */
+  from: string
+  /** Written in one piece as soon as the connection is open. */
+  data: Buffer | string
+}
+
+export interface RawReply {
+  /** Every byte the server sent before the connection closed. */
+  received: string
+  /** The socket error that ended the connection (`ECONNRESET`…), or null for a clean close. */
+  error: string | null
+}
+
+const RAW_TIMEOUT = 10_000
+
+/**
+ * Bytes sent as they are on one TCP connection; resolves when the server
+ * closes it. Fails if the server keeps it open for RAW_TIMEOUT ms: every
+ * use sends something the server must answer or close at once.
+ */
+export async function sendRaw (options: Raw): Promise<RawReply> {
+  return await new Promise((resolve, reject) => {
+    const socket = net.connect({ host: options.host, port: options.port, localAddress: options.from })
+    const chunks: Buffer[] = []
+    let error: string | null = null
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`the server kept the connection open for ${RAW_TIMEOUT} ms`))
+    }, RAW_TIMEOUT)
+    socket.once('connect', () => socket.write(options.data))
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.once('error', (e: NodeJS.ErrnoException) => { error = e.code ?? e.message })
+    socket.once('close', () => {
+      clearTimeout(timer)
+      resolve({ received: Buffer.concat(chunks).toString('latin1'), error })
+    })
+  })
+}
+
+export interface CurlResult {
+  /** curl's exit code: 0, or e.g. 52 (the server closed without a reply). */
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** curl with these arguments; never throws for curl's own failures. */
+export async function runCurl (args: string[]): Promise<CurlResult> {
+  return await new Promise((resolve) => {
+    execFile(findBinary('curl') ?? 'curl', ['--silent', '--show-error', '--max-time', '10', ...args], (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
+      resolve({ code, stdout, stderr })
+    })
+  })
 }
 
 // ----------------------------------------------------------------------------
