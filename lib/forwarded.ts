@@ -118,46 +118,118 @@ function isName (value: string, start: number, lower: string): boolean {
   return true
 }
 
-/** Which registered parameter value[start, end) names (in any case), or undefined. */
-function registeredName (value: string, start: number, end: number): keyof ForwardedElement | undefined {
+/**
+ * Where the registered parameters of one element are in the header: each
+ * value as written (a quoted-string with its quotes), start -1 when absent.
+ * The walk reads one element after another into the same spans, so that no
+ * element costs an object or a copy of its values.
+ */
+export class ElementSpans {
+  forStart = -1
+  forEnd = -1
+  byStart = -1
+  byEnd = -1
+  hostStart = -1
+  hostEnd = -1
+  protoStart = -1
+  protoEnd = -1
+
+  clear (): void {
+    this.forStart = this.byStart = this.hostStart = this.protoStart = -1
+  }
+
+  copyFrom (other: ElementSpans): void {
+    this.forStart = other.forStart
+    this.forEnd = other.forEnd
+    this.byStart = other.byStart
+    this.byEnd = other.byEnd
+    this.hostStart = other.hostStart
+    this.hostEnd = other.hostEnd
+    this.protoStart = other.protoStart
+    this.protoEnd = other.protoEnd
+  }
+
+  /** Records `name`'s value at [start, end); false when the element already gave it. */
+  set (name: string, start: number, end: number): boolean {
+    switch (name) {
+      case 'for':
+        if (this.forStart >= 0) return false
+        this.forStart = start
+        this.forEnd = end
+        return true
+      case 'by':
+        if (this.byStart >= 0) return false
+        this.byStart = start
+        this.byEnd = end
+        return true
+      case 'host':
+        if (this.hostStart >= 0) return false
+        this.hostStart = start
+        this.hostEnd = end
+        return true
+      default: // proto
+        if (this.protoStart >= 0) return false
+        this.protoStart = start
+        this.protoEnd = end
+        return true
+    }
+  }
+}
+
+/** Which registered parameter value[start, end) names (in any case), or null. */
+function registeredName (value: string, start: number, end: number): string | null {
   switch (end - start) {
-    case 2: return isName(value, start, 'by') ? 'by' : undefined
-    case 3: return isName(value, start, 'for') ? 'for' : undefined
-    case 4: return isName(value, start, 'host') ? 'host' : undefined
-    case 5: return isName(value, start, 'proto') ? 'proto' : undefined
-    default: return undefined
+    case 2: return isName(value, start, 'by') ? 'by' : null
+    case 3: return isName(value, start, 'for') ? 'for' : null
+    case 4: return isName(value, start, 'host') ? 'host' : null
+    case 5: return isName(value, start, 'proto') ? 'proto' : null
+    default: return null
   }
 }
 
 /**
  * Parses the element in value[start, end) (spaces and tabs around it
- * allowed): its registered parameters, or null when it is malformed.
+ * allowed) into `spans`: false when it is malformed.
  */
-export function parseElement (value: string, start: number, end: number): ForwardedElement | null {
+export function parseElement (value: string, start: number, end: number, spans: ElementSpans): boolean {
+  spans.clear()
   let i = skipSpaces(value, start, end)
   end = trimSpacesEnd(value, i, end)
-  const element: ForwardedElement = {}
-  if (i === end) return element
+  if (i === end) return true
   for (;;) {
     const nameStart = i
     i = tokenEnd(value, i, end)
-    if (i === nameStart || i === end || value.charCodeAt(i) !== EQUALS) return null
+    if (i === nameStart || i === end || value.charCodeAt(i) !== EQUALS) return false
     const name = registeredName(value, nameStart, i)
-    if (name === undefined) {
+    if (name === null) {
       // Extension parameters are only checked: a run of them in one native pass.
       i = nameStart + extensionsLength(value, nameStart, end)
-      if (i === nameStart) return null
-      if (i === end) return value.charCodeAt(i - 1) === SEMICOLON ? null : element
+      if (i === nameStart) return false
+      if (i === end) return value.charCodeAt(i - 1) !== SEMICOLON
       continue
     }
     const valueStart = ++i
     i = i < end && value.charCodeAt(i) === DQUOTE ? quotedEnd(value, i, end) : tokenEnd(value, i, end)
-    if (i <= valueStart || element[name] !== undefined) return null
-    element[name] = valueText(value, valueStart, i)
-    if (i === end) return element
-    if (value.charCodeAt(i) !== SEMICOLON) return null
+    if (i <= valueStart || !spans.set(name, valueStart, i)) return false
+    if (i === end) return true
+    if (value.charCodeAt(i) !== SEMICOLON) return false
     i++
   }
+}
+
+/** A value's text from its span (unquoted and unescaped), or undefined when absent. */
+export function spanText (value: string, start: number, end: number): string | undefined {
+  return start < 0 ? undefined : valueText(value, start, end)
+}
+
+/** The registered parameters of parsed spans, as an object with only those given. */
+function elementOf (value: string, spans: ElementSpans): ForwardedElement {
+  const element: ForwardedElement = {}
+  if (spans.forStart >= 0) element.for = valueText(value, spans.forStart, spans.forEnd)
+  if (spans.byStart >= 0) element.by = valueText(value, spans.byStart, spans.byEnd)
+  if (spans.hostStart >= 0) element.host = valueText(value, spans.hostStart, spans.hostEnd)
+  if (spans.protoStart >= 0) element.proto = valueText(value, spans.protoStart, spans.protoEnd)
+  return element
 }
 
 // Extension pairs one after another, each followed by `;` or the end: token
@@ -190,6 +262,22 @@ const NODE = /^([^:]*)(?::([^:]*))?$/
 const BRACKETED_NODE = /^\[([^\]]*)\](?::([^]*))?$/
 
 /**
+ * What the `for` value at value[start, end) (as written, maybe quoted)
+ * names. The usual ones, a bare IPv4 address or a quoted bracketed IPv6
+ * address, are read in place; anything else as forwardedNode reads it.
+ */
+export function forwardedNodeAt (value: string, start: number, end: number): IP | typeof HIDDEN | null {
+  if (value.charCodeAt(start) !== DQUOTE) {
+    const v4 = ipv4At(value, start, end)
+    if (v4 >= 0) return new IP(v4, 0, 0, 0, 0, false, value, start, end)
+  } else if (value.charCodeAt(start + 1) === 91 && value.charCodeAt(end - 2) === 93) {
+    const ip = ipAt(value, start + 2, end - 2)
+    if (ip !== null && ip.written6) return ip
+  }
+  return forwardedNode(valueText(value, start, end))
+}
+
+/**
  * What a `for` value (unquoted) names: an address, HIDDEN, or null when it
  * is malformed. IPv6 must be bracketed; a port (or obfuscated port) may follow.
  */
@@ -213,12 +301,12 @@ export function forwardedNode (node: string): IP | typeof HIDDEN | null {
  */
 export function parseForwarded (value: string): ForwardedElement[] | null {
   const elements: ForwardedElement[] = []
+  const spans = new ElementSpans()
   const firstComma = value.indexOf(',')
   for (let end = value.length; end >= 0;) {
     const comma = elementComma(value, end, firstComma)
-    const element = parseElement(value, comma + 1, end)
-    if (element === null) return null
-    elements.push(element)
+    if (!parseElement(value, comma + 1, end, spans)) return null
+    elements.push(elementOf(value, spans))
     end = comma
   }
   return elements.reverse()

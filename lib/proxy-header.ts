@@ -54,11 +54,11 @@ const V2_FIXED = 16
 
 const AF_UNSPEC = 0
 const AF_INET = 1
-const AF_INET6 = 2
 const AF_UNIX = 3
 const STREAM = 1
 /** The bytes of each family's address block: two addresses and two ports. */
 const ADDRESS_BLOCK = [0, 12, 36, 216]
+const FAMILY_NAMES = ['AF_UNSPEC', 'IPv4', 'IPv6', 'UNIX']
 
 const PP2_TYPE_SSL = 0x20
 const PP2_CLIENT_SSL = 0x01
@@ -163,9 +163,12 @@ function parseV2Proxy (bytes: Buffer, end: number): ProxyHeader | string {
   const transport = bytes[13] & 0x0f
   if (family > AF_UNIX) return `an unknown v2 address family ${family}`
   if (transport > STREAM) return transport === 2 ? 'a v2 header for a datagram (DGRAM) connection' : `an unknown v2 transport ${transport}`
-  if ((family === AF_INET || family === AF_INET6) && transport !== STREAM) return 'a v2 INET header without the STREAM transport'
+  // The specification's only combinations: UNSPEC with UNSPEC, the others with STREAM (or DGRAM, refused above).
+  if ((family === AF_UNSPEC) !== (transport === 0)) {
+    return family === AF_UNSPEC ? 'a v2 AF_UNSPEC header with a transport' : `a v2 ${FAMILY_NAMES[family]} header without the STREAM transport`
+  }
   const tlvStart = V2_FIXED + ADDRESS_BLOCK[family]
-  if (tlvStart > end) return `a v2 header too short for its ${['', 'IPv4', 'IPv6', 'UNIX'][family]} addresses`
+  if (tlvStart > end) return `a v2 header too short for its ${FAMILY_NAMES[family]} addresses`
   const tlvs = readTLVs(bytes, tlvStart, end)
   if (tlvs === null) return 'a v2 TLV that overruns the header'
   let ssl = false
@@ -189,15 +192,20 @@ function parseV2Proxy (bytes: Buffer, end: number): ProxyHeader | string {
   }
 }
 
-/** The TLVs in bytes[start, end), values as views of `bytes`; null when one overruns `end`. */
+/** The TLVs in bytes[start, end); null when one overruns `end`. */
 function readTLVs (bytes: Buffer, start: number, end: number): ProxyTLV[] | null {
   const tlvs: ProxyTLV[] = []
-  let at = start
-  while (at < end) {
-    if (at + 3 > end) return null
-    const valueEnd = at + 3 + bytes.readUInt16BE(at + 1)
-    if (valueEnd > end) return null
-    tlvs.push({ type: bytes[at], value: bytes.subarray(at + 3, valueEnd) })
+  if (start === end) return tlvs
+  // Values are views of one copy of the TLVs: a view of `bytes` (the
+  // connection's first read) would keep all of it alive with the header.
+  const block = Buffer.allocUnsafeSlow(end - start)
+  bytes.copy(block, 0, start, end)
+  let at = 0
+  while (at < block.length) {
+    if (at + 3 > block.length) return null
+    const valueEnd = at + 3 + block.readUInt16BE(at + 1)
+    if (valueEnd > block.length) return null
+    tlvs.push({ type: block[at], value: block.subarray(at + 3, valueEnd) })
     at = valueEnd
   }
   return tlvs

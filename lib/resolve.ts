@@ -5,7 +5,7 @@ import { endpointAt, ipAt, portAt, type IP } from './ip'
 import { headerText, lastElement, skipSpaces, trimSpacesEnd, type RequestHeaders } from './list'
 import { parseHost, parsePrefix, parseProto } from './host'
 import { ForwardedChain, ListChain, trusts, walk, type Stop, type WalkRecord } from './walk'
-import type { ForwardedElement } from './forwarded'
+import { spanText } from './forwarded'
 import type { Config } from './options'
 import type { ProxyHeader } from './proxy-header'
 
@@ -85,10 +85,12 @@ function readProto (result: Resolution, header: string, value: string): void {
 }
 
 /** Host and protocol from the element that names the client (Forwarded mode). */
-function readClientElement (result: Resolution, element: ForwardedElement | null): void {
-  if (element === null) return
-  if (element.host !== undefined) readHost(result, 'forwarded', element.host)
-  if (element.proto !== undefined) readProto(result, 'forwarded', element.proto)
+function readClientElement (result: Resolution, chain: ForwardedChain): void {
+  const element = chain.clientElement
+  const host = spanText(chain.text, element.hostStart, element.hostEnd)
+  if (host !== undefined) readHost(result, 'forwarded', host)
+  const proto = spanText(chain.text, element.protoStart, element.protoEnd)
+  if (proto !== undefined) readProto(result, 'forwarded', proto)
 }
 
 /** The rightmost element of a list header, or undefined when it is not configured or absent. */
@@ -166,7 +168,7 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
       result.chainHeader = 'forwarded'
       result.chainText = value
       walk(config, chain, result)
-      readClientElement(result, chain.clientElement)
+      readClientElement(result, chain)
     }
   } else if (config.forHeader !== null) {
     const value = headerText(headers, config.forHeader)

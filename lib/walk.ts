@@ -4,7 +4,7 @@
 
 import { endpointAt, type IP } from './ip'
 import { commaBefore, skipSpaces, trimSpacesEnd } from './list'
-import { elementComma, forwardedNode, parseElement, HIDDEN, type ForwardedElement } from './forwarded'
+import { elementComma, forwardedNodeAt, parseElement, spanText, ElementSpans, HIDDEN } from './forwarded'
 import type { Config } from './options'
 import type { TrustFunction } from './allowlist'
 
@@ -80,29 +80,31 @@ export class ListChain implements Chain {
 export class ForwardedChain implements Chain {
   readonly header = 'forwarded'
   end: number
-  /** The element of the last address read: the client's, when the walk stops. */
-  clientElement: ForwardedElement | null = null
+  /** The spans of the element of the last address read: the client's, when the walk stops. */
+  readonly clientElement = new ElementSpans()
+  private readonly element = new ElementSpans()
   private bad = ''
   private readonly firstComma: number
 
-  constructor (private readonly text: string) {
+  constructor (readonly text: string) {
     this.end = text.length
     this.firstComma = text.indexOf(',')
   }
 
   next (): IP | typeof HIDDEN | null {
     const comma = elementComma(this.text, this.end, this.firstComma)
-    const element = parseElement(this.text, comma + 1, this.end)
-    if (element === null) {
+    const element = this.element
+    const valid = parseElement(this.text, comma + 1, this.end, element)
+    if (!valid) {
       const start = skipSpaces(this.text, comma + 1, this.end)
       this.bad = this.text.slice(start, trimSpacesEnd(this.text, start, this.end))
     }
     this.end = comma
-    if (element === null) return null
-    if (element.for === undefined) return HIDDEN
-    const node = forwardedNode(element.for)
-    if (node === null) this.bad = element.for
-    else if (node !== HIDDEN) this.clientElement = element
+    if (!valid) return null
+    if (element.forStart < 0) return HIDDEN
+    const node = forwardedNodeAt(this.text, element.forStart, element.forEnd)
+    if (node === null) this.bad = spanText(this.text, element.forStart, element.forEnd) as string
+    else if (node !== HIDDEN) this.clientElement.copyFrom(element)
     return node
   }
 

@@ -2,7 +2,7 @@ import { deepStrictEqual, equal } from 'node:assert'
 import t from 'tap'
 import fc from 'fast-check'
 import parse from 'forwarded-parse'
-import { elementComma, parseElement, parseForwarded } from '../lib/forwarded'
+import { elementComma, parseElement, parseForwarded, spanText, ElementSpans } from '../lib/forwarded'
 import type { ForwardedElement } from '../lib/forwarded'
 import { modelElementComma, modelParseForwarded } from './properties/support'
 
@@ -461,11 +461,27 @@ t.test('property: the element split from the right agrees with the model (a regu
 })
 
 t.test('an element is parsed on its own, spaces and tabs around it allowed', async (t) => {
+  const spans = new ElementSpans()
+  const parsed = (value: string, start: number, end: number): unknown => {
+    if (!parseElement(value, start, end, spans)) return null
+    const given: Record<string, string | undefined> = {
+      for: spanText(value, spans.forStart, spans.forEnd),
+      by: spanText(value, spans.byStart, spans.byEnd),
+      host: spanText(value, spans.hostStart, spans.hostEnd),
+      proto: spanText(value, spans.protoStart, spans.protoEnd)
+    }
+    return Object.fromEntries(Object.entries(given).filter(([, text]) => text !== undefined))
+  }
   const value = 'junk", for=1.2.3.4;proto=https ,\tfor="[::1]";host=a.example\t'
-  t.same(parseElement(value, 6, 31), { for: '1.2.3.4', proto: 'https' })
-  t.same(parseElement(value, 32, value.length), { for: '[::1]', host: 'a.example' })
-  t.same(parseElement(value, 0, 5), null)
-  t.same(parseElement('  ', 0, 2), {})
-  t.same(parseElement('for=a;FOR=b', 0, 11), null, 'for twice, in any case')
-  t.same(parseElement('x=a;x=b;for=c', 0, 13), { for: 'c' }, 'an extension twice: not looked for')
+  t.same(parsed(value, 6, 31), { for: '1.2.3.4', proto: 'https' })
+  t.same([spans.forStart, spans.forEnd, spans.protoStart, spans.protoEnd], [11, 18, 25, 30], 'values are spans of the header')
+  t.same(parsed(value, 32, value.length), { for: '[::1]', host: 'a.example' })
+  t.same([spans.forStart, spans.protoStart], [37, -1], 'a quoted value\'s span has its quotes; spans of the last element are cleared')
+  t.same(parsed(value, 0, 5), null)
+  t.same(parsed('  ', 0, 2), {})
+  t.same(parsed('for=a;FOR=b', 0, 11), null, 'for twice, in any case')
+  t.same(parsed('by=a;BY=b', 0, 9), null, 'by twice')
+  t.same(parsed('host=a;Host=b', 0, 13), null, 'host twice')
+  t.same(parsed('proto=a;PROTO=b', 0, 15), null, 'proto twice')
+  t.same(parsed('x=a;x=b;for=c', 0, 13), { for: 'c' }, 'an extension twice: not looked for')
 })
