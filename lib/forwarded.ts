@@ -118,6 +118,14 @@ function isName (value: string, start: number, lower: string): boolean {
   return true
 }
 
+// The registered parameters, as small numbers (cheaper to compare than their names).
+const FOR = 0
+const BY = 1
+const HOST = 2
+const PROTO = 3
+const NOT_REGISTERED = -1
+type RegisteredName = typeof FOR | typeof BY | typeof HOST | typeof PROTO
+
 /**
  * Where the registered parameters of one element are in the header: each
  * value as written (a quoted-string with its quotes), start -1 when absent.
@@ -138,52 +146,37 @@ export class ElementSpans {
     this.forStart = this.byStart = this.hostStart = this.protoStart = -1
   }
 
-  copyFrom (other: ElementSpans): void {
-    this.forStart = other.forStart
-    this.forEnd = other.forEnd
-    this.byStart = other.byStart
-    this.byEnd = other.byEnd
-    this.hostStart = other.hostStart
-    this.hostEnd = other.hostEnd
-    this.protoStart = other.protoStart
-    this.protoEnd = other.protoEnd
-  }
-
-  /** Records `name`'s value at [start, end); false when the element already gave it. */
-  set (name: string, start: number, end: number): boolean {
-    switch (name) {
-      case 'for':
-        if (this.forStart >= 0) return false
-        this.forStart = start
-        this.forEnd = end
-        return true
-      case 'by':
-        if (this.byStart >= 0) return false
-        this.byStart = start
-        this.byEnd = end
-        return true
-      case 'host':
-        if (this.hostStart >= 0) return false
-        this.hostStart = start
-        this.hostEnd = end
-        return true
-      default: // proto
-        if (this.protoStart >= 0) return false
-        this.protoStart = start
-        this.protoEnd = end
-        return true
+  /** Records the value at [start, end) of the registered parameter `name`; false when the element already gave it. */
+  set (name: RegisteredName, start: number, end: number): boolean {
+    if (name === FOR) {
+      if (this.forStart >= 0) return false
+      this.forStart = start
+      this.forEnd = end
+    } else if (name === BY) {
+      if (this.byStart >= 0) return false
+      this.byStart = start
+      this.byEnd = end
+    } else if (name === HOST) {
+      if (this.hostStart >= 0) return false
+      this.hostStart = start
+      this.hostEnd = end
+    } else {
+      if (this.protoStart >= 0) return false
+      this.protoStart = start
+      this.protoEnd = end
     }
+    return true
   }
 }
 
-/** Which registered parameter value[start, end) names (in any case), or null. */
-function registeredName (value: string, start: number, end: number): string | null {
+/** Which registered parameter value[start, end) names (in any case), or NOT_REGISTERED. */
+function registeredName (value: string, start: number, end: number): RegisteredName | typeof NOT_REGISTERED {
   switch (end - start) {
-    case 2: return isName(value, start, 'by') ? 'by' : null
-    case 3: return isName(value, start, 'for') ? 'for' : null
-    case 4: return isName(value, start, 'host') ? 'host' : null
-    case 5: return isName(value, start, 'proto') ? 'proto' : null
-    default: return null
+    case 2: return isName(value, start, 'by') ? BY : NOT_REGISTERED
+    case 3: return isName(value, start, 'for') ? FOR : NOT_REGISTERED
+    case 4: return isName(value, start, 'host') ? HOST : NOT_REGISTERED
+    case 5: return isName(value, start, 'proto') ? PROTO : NOT_REGISTERED
+    default: return NOT_REGISTERED
   }
 }
 
@@ -201,7 +194,7 @@ export function parseElement (value: string, start: number, end: number, spans: 
     i = tokenEnd(value, i, end)
     if (i === nameStart || i === end || value.charCodeAt(i) !== EQUALS) return false
     const name = registeredName(value, nameStart, i)
-    if (name === null) {
+    if (name === NOT_REGISTERED) {
       // Extension parameters are only checked: a run of them in one native pass.
       i = nameStart + extensionsLength(value, nameStart, end)
       if (i === nameStart) return false

@@ -80,8 +80,9 @@ export class ListChain implements Chain {
 export class ForwardedChain implements Chain {
   readonly header = 'forwarded'
   end: number
-  /** The spans of the element of the last address read: the client's, when the walk stops. */
-  readonly clientElement = new ElementSpans()
+  /** Where the element of the last address read is (the client's, when the walk stops); start -1 when none. */
+  clientStart = -1
+  clientEnd = -1
   private readonly element = new ElementSpans()
   private bad = ''
   private readonly firstComma: number
@@ -92,19 +93,23 @@ export class ForwardedChain implements Chain {
   }
 
   next (): IP | typeof HIDDEN | null {
-    const comma = elementComma(this.text, this.end, this.firstComma)
+    const end = this.end
+    const comma = elementComma(this.text, end, this.firstComma)
     const element = this.element
-    const valid = parseElement(this.text, comma + 1, this.end, element)
+    const valid = parseElement(this.text, comma + 1, end, element)
     if (!valid) {
-      const start = skipSpaces(this.text, comma + 1, this.end)
-      this.bad = this.text.slice(start, trimSpacesEnd(this.text, start, this.end))
+      const start = skipSpaces(this.text, comma + 1, end)
+      this.bad = this.text.slice(start, trimSpacesEnd(this.text, start, end))
     }
     this.end = comma
     if (!valid) return null
     if (element.forStart < 0) return HIDDEN
     const node = forwardedNodeAt(this.text, element.forStart, element.forEnd)
     if (node === null) this.bad = spanText(this.text, element.forStart, element.forEnd) as string
-    else if (node !== HIDDEN) this.clientElement.copyFrom(element)
+    else if (node !== HIDDEN) {
+      this.clientStart = comma + 1
+      this.clientEnd = end
+    }
     return node
   }
 
