@@ -12,6 +12,16 @@
 // those ratios over rounds. The servers' CPU time per request is recorded
 // too (the same ratio by CPU cost).
 //
+// The PROXY protocol: the plugin with `proxyProtocol: true` takes its turn
+// in every round like the others, loaded by the same autocannon, except that
+// each of its connections begins with a v2 header (sent once, before the
+// connection's first request); it is compared with the plugin without it.
+// At the end of each round, on the same two server processes (kept running),
+// new connections per second (bench/connect.js: `Connection: close`, one
+// request per connection): the plugin with `proxyProtocol: true`, a v2
+// header on every connection, against the plugin without it and plain
+// connections, in short slices taking turns.
+//
 //   node bench/e2e.js [--long]     prints JSON
 
 const assert = require('node:assert')
@@ -19,13 +29,35 @@ const { fork } = require('node:child_process')
 const http = require('node:http')
 const path = require('node:path')
 const autocannon = require('autocannon')
-const { HEADERS, EXPECTED } = require('./inputs')
+const { HEADERS, EXPECTED, PROXY_V2 } = require('./inputs')
+const connect = require('./connect')
 const { median } = require('./timing')
 
 const SETTINGS = {
-  default: { rounds: 7, warmup: 1, duration: 2, connections: 100, pipelining: 10, servers: ['bare', 'trustProxy', 'plugin'] },
-  long: { rounds: 11, warmup: 2, duration: 5, connections: 100, pipelining: 10, servers: ['bare', 'trustProxy', 'plugin', 'plugin-10k'] }
+  default: {
+    rounds: 7,
+    warmup: 1,
+    duration: 2,
+    connections: 100,
+    pipelining: 10,
+    servers: ['bare', 'trustProxy', 'plugin', 'plugin-proxyProtocol'],
+    connect: { loops: 32, warmup: 0.3, slices: 4, slice: 0.4 }
+  },
+  long: {
+    rounds: 11,
+    warmup: 2,
+    duration: 5,
+    connections: 100,
+    pipelining: 10,
+    servers: ['bare', 'trustProxy', 'plugin', 'plugin-proxyProtocol', 'plugin-10k'],
+    connect: { loops: 32, warmup: 1, slices: 10, slice: 0.5 }
+  }
 }
+
+/** The servers whose connections begin with a PROXY header. */
+const WITH_HEADER = new Set(['plugin-proxyProtocol'])
+/** The servers loaded with new connections too: plain ones, and ones with a v2 header each. */
+const CONNECTING = ['plugin', 'plugin-proxyProtocol']
 
 /** Starts one server process; resolves with its handle and port. */
 function start (variant) {
@@ -63,8 +95,45 @@ function get (port) {
 
 /** Every server must answer what it is supposed to, or its numbers mean nothing. */
 async function check (server) {
+  if (WITH_HEADER.has(server.variant)) {
+    // A connection without the header is closed unanswered, so the answer to one with it proves the header was read.
+    assert.deepStrictEqual(await connect.getOnce(server.port, connect.connectionBytes(server.port, HEADERS, PROXY_V2)), EXPECTED,
+      `${server.variant} answers what it should`)
+    assert.strictEqual(await connect.getOnce(server.port, connect.connectionBytes(server.port, HEADERS)), null,
+      `${server.variant} closes a connection without a PROXY header`)
+    return
+  }
   const expected = server.variant === 'bare' ? { ip: '127.0.0.1', hostname: '127.0.0.1', protocol: 'http' } : EXPECTED
   assert.deepStrictEqual(await get(server.port), expected, `${server.variant} answers what it should`)
+  if (CONNECTING.includes(server.variant)) {
+    assert.deepStrictEqual(await connect.getOnce(server.port, connect.connectionBytes(server.port, HEADERS)), expected,
+      `${server.variant} answers what it should on a new connection`)
+  }
+}
+
+/**
+ * autocannon's setupClient, putting `prefix` before the first request of
+ * every connection the client opens (it reconnects through `_connect` and
+ * writes each request as `getRequestBuffer()`). Were the prefix missing, a
+ * server with `proxyProtocol: true` would close every connection, and
+ * load() would throw on the errors.
+ */
+function prefixEveryConnection (prefix) {
+  return function setupClient (client) {
+    const connectClient = client._connect
+    const requestBuffer = client.getRequestBuffer
+    let fresh = false
+    client._connect = function () {
+      fresh = true
+      return connectClient.apply(this, arguments)
+    }
+    client.getRequestBuffer = function () {
+      const bytes = requestBuffer.call(this)
+      if (!fresh) return bytes
+      fresh = false
+      return Buffer.concat([prefix, bytes])
+    }
+  }
 }
 
 async function load (server, settings, duration) {
@@ -73,7 +142,8 @@ async function load (server, settings, duration) {
     headers: HEADERS,
     connections: settings.connections,
     pipelining: settings.pipelining,
-    duration
+    duration,
+    ...(WITH_HEADER.has(server.variant) ? { setupClient: prefixEveryConnection(PROXY_V2) } : {})
   })
   if (result.errors || result.timeouts || result.non2xx) {
     throw new Error(`${server.variant}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`)
@@ -81,28 +151,74 @@ async function load (server, settings, duration) {
   return result['2xx']
 }
 
+/** New connections for `seconds`, each with a v2 header if the server requires one; the server's CPU time for them. */
+async function loadConnections (server, settings, seconds) {
+  const bytes = connect.connectionBytes(server.port, HEADERS, WITH_HEADER.has(server.variant) ? PROXY_V2 : null)
+  const cpu = await cpuTime(server)
+  const result = await connect.load(server.port, bytes, { loops: settings.connect.loops, seconds })
+  const cpuMicros = (await cpuTime(server)) - cpu
+  if (result.failed) throw new Error(`${server.variant}: ${result.failed} of ${result.failed + result.answered} connections not answered with a 200`)
+  return { ...result, cpuMicros }
+}
+
+/**
+ * New connections on the two CONNECTING servers of a round, both still
+ * running: each warmed up, then short slices taking turns (which goes first
+ * alternates from round to round), so that the two are measured within the
+ * same second or so, however the machine's speed swings.
+ */
+async function measureConnections (servers, settings, round) {
+  const turn = round % 2 ? [...servers].reverse() : servers
+  for (const server of turn) await loadConnections(server, settings, settings.connect.warmup)
+  const totals = new Map(servers.map((server) => [server, { answered: 0, seconds: 0, cpuMicros: 0 }]))
+  for (let slice = 0; slice < settings.connect.slices; slice++) {
+    for (const server of slice % 2 ? [...turn].reverse() : turn) {
+      const result = await loadConnections(server, settings, settings.connect.slice)
+      const total = totals.get(server)
+      total.answered += result.answered
+      total.seconds += result.seconds
+      total.cpuMicros += result.cpuMicros
+    }
+  }
+  return new Map(servers.map((server) => {
+    const total = totals.get(server)
+    return [server.variant, { connectionRate: total.answered / total.seconds, cpuPerConnection: total.cpuMicros / total.answered }]
+  }))
+}
+
 async function run ({ long = false, log = () => {} } = {}) {
   const settings = SETTINGS[long ? 'long' : 'default']
   const rounds = []
   for (let round = 0; round < settings.rounds; round++) {
     const measured = {}
-    for (let k = 0; k < settings.servers.length; k++) {
-      const server = await start(settings.servers[(k + round) % settings.servers.length])
-      try {
-        await check(server)
-        await load(server, settings, settings.warmup)
-        const cpu = await cpuTime(server)
-        const started = process.hrtime.bigint()
-        const requests = await load(server, settings, settings.duration)
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9
-        const cpuMicros = (await cpuTime(server)) - cpu
-        measured[server.variant] = { rate: requests / seconds, cpuPerRequest: cpuMicros / requests, cpuShare: cpuMicros / 1e6 / seconds }
-      } finally {
-        stop(server)
+    const kept = []
+    try {
+      for (let k = 0; k < settings.servers.length; k++) {
+        const server = await start(settings.servers[(k + round) % settings.servers.length])
+        const keep = CONNECTING.includes(server.variant)
+        try {
+          await check(server)
+          await load(server, settings, settings.warmup)
+          const cpu = await cpuTime(server)
+          const started = process.hrtime.bigint()
+          const requests = await load(server, settings, settings.duration)
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9
+          const cpuMicros = (await cpuTime(server)) - cpu
+          measured[server.variant] = { rate: requests / seconds, cpuPerRequest: cpuMicros / requests, cpuShare: cpuMicros / 1e6 / seconds }
+        } finally {
+          // The servers loaded with new connections too wait, idle, for the end of the round.
+          if (keep) kept.push(server)
+          else stop(server)
+        }
       }
+      const connections = await measureConnections(CONNECTING.map((v) => kept.find((server) => server.variant === v)), settings, round)
+      for (const [variant, figures] of connections) Object.assign(measured[variant], figures)
+    } finally {
+      for (const server of kept) stop(server)
     }
     rounds.push(measured)
-    log(`round ${round + 1}/${settings.rounds}: ${settings.servers.map((v) => `${v} ${Math.round(measured[v].rate)}/s`).join(', ')}\n`)
+    log(`round ${round + 1}/${settings.rounds}: ${settings.servers.map((v) => `${v} ${Math.round(measured[v].rate)}/s`).join(', ')}; ` +
+      `new connections: ${CONNECTING.map((v) => `${v} ${Math.round(measured[v].connectionRate)}/s`).join(', ')}\n`)
   }
   const variants = {}
   for (const v of settings.servers) {
@@ -116,10 +232,25 @@ async function run ({ long = false, log = () => {} } = {}) {
       vsTrustProxy: median(ratio('trustProxy', 'rate')),
       vsTrustProxyRounds: ratio('trustProxy', 'rate'),
       cpuVsBare: median(ratio('bare', 'cpu')),
-      cpuVsTrustProxy: median(ratio('trustProxy', 'cpu'))
+      cpuVsTrustProxy: median(ratio('trustProxy', 'cpu')),
+      vsPlugin: median(ratio('plugin', 'rate')),
+      vsPluginRounds: ratio('plugin', 'rate'),
+      cpuVsPlugin: median(ratio('plugin', 'cpu'))
     }
   }
-  return { settings, variants }
+  // New connections: with a v2 header each (proxyProtocol: true) / plain (proxyProtocol off).
+  const [plain, withHeader] = CONNECTING
+  const connectionRounds = rounds.map((r) => r[withHeader].connectionRate / r[plain].connectionRate)
+  const connections = {
+    plainRate: median(rounds.map((r) => r[plain].connectionRate)),
+    plainCpuPerConnection: median(rounds.map((r) => r[plain].cpuPerConnection)),
+    headerRate: median(rounds.map((r) => r[withHeader].connectionRate)),
+    headerCpuPerConnection: median(rounds.map((r) => r[withHeader].cpuPerConnection)),
+    ratio: median(connectionRounds),
+    rounds: connectionRounds,
+    cpuRatio: median(rounds.map((r) => r[plain].cpuPerConnection / r[withHeader].cpuPerConnection))
+  }
+  return { settings, variants, connections }
 }
 
 if (require.main === module) {

@@ -25,6 +25,50 @@ const HEADERS = {
 /** What every server behind a trusted peer must answer. */
 const EXPECTED = { ip: CLIENT, hostname: 'shop.example.com', protocol: 'https' }
 
+// ---------------------------------------------------------------- PROXY protocol headers
+
+/**
+ * What a TCP balancer puts before a connection's bytes. The source is a
+ * trusted edge proxy (10.0.0.2, in SMALL's 10.0.0.0/8) that wrote the
+ * normal request's X-Forwarded-* headers, so a server reading the header
+ * walks one hop more and answers EXPECTED, as one that does not read it.
+ */
+const PROXY_SOURCE = { address: '10.0.0.2', port: 51234 }
+const PROXY_DESTINATION = { address: '10.0.0.1', port: 443 }
+
+/** A v2 TLV: type, 16-bit length, value. */
+function tlv (type, value) {
+  const head = Buffer.alloc(3)
+  head[0] = type
+  head.writeUInt16BE(value.length, 1)
+  return Buffer.concat([head, value])
+}
+
+/**
+ * A v2 PROXY header, TCP over IPv4, with two TLVs as HAProxy's
+ * `send-proxy-v2-ssl` and AWS's PrivateLink write them: PP2_TYPE_SSL
+ * (client flag SSL, verified, a PP2_SUBTYPE_SSL_VERSION sub-TLV) and
+ * PP2_TYPE_AWS (the VPC endpoint id).
+ */
+function proxyV2 () {
+  const tlvs = Buffer.concat([
+    tlv(0x20, Buffer.concat([Buffer.from([0x01, 0, 0, 0, 0]), tlv(0x21, Buffer.from('TLSv1.3', 'latin1'))])),
+    tlv(0xea, Buffer.concat([Buffer.from([0x01]), Buffer.from('vpce-08d2bf15fac5001c9', 'latin1')]))
+  ])
+  const fixed = Buffer.from('\r\n\r\n\0\r\nQUIT\n\x21\x11\0\0', 'latin1')
+  const addresses = Buffer.alloc(12)
+  PROXY_SOURCE.address.split('.').forEach((byte, i) => { addresses[i] = Number(byte) })
+  PROXY_DESTINATION.address.split('.').forEach((byte, i) => { addresses[4 + i] = Number(byte) })
+  addresses.writeUInt16BE(PROXY_SOURCE.port, 8)
+  addresses.writeUInt16BE(PROXY_DESTINATION.port, 10)
+  fixed.writeUInt16BE(addresses.length + tlvs.length, 14)
+  return Buffer.concat([fixed, addresses, tlvs])
+}
+const PROXY_V2 = proxyV2()
+
+/** The same endpoints as a v1 line. */
+const PROXY_V1 = Buffer.from(`PROXY TCP4 ${PROXY_SOURCE.address} ${PROXY_DESTINATION.address} ${PROXY_SOURCE.port} ${PROXY_DESTINATION.port}\r\n`, 'latin1')
+
 // ---------------------------------------------------------------- the large allowlist
 
 /** A small deterministic PRNG (mulberry32): same seed, same sequence. */
@@ -160,4 +204,4 @@ const flat = (text) => Buffer.from(text, 'latin1').toString('latin1')
 for (const shape of SHAPES) shape.value = flat(shape.value)
 for (const c of CHAINS) c.value = flat(c.value)
 
-module.exports = { LIB, SMALL, PEER, CLIENT, HEADERS, EXPECTED, largeAllowlist, SHAPES, CHAINS }
+module.exports = { LIB, SMALL, PEER, CLIENT, HEADERS, EXPECTED, largeAllowlist, SHAPES, CHAINS, PROXY_SOURCE, PROXY_DESTINATION, PROXY_V2, PROXY_V1 }

@@ -9,7 +9,8 @@
 // The core and the hostile shapes run first (bench/core.js, bench/hostile.js,
 // each in three fresh processes, five in a long run; each figure the median
 // over them: under load, one process's ratios can be off by a third), then end to end
-// (bench/e2e.js, which starts its own server processes). Instruction counts
+// (bench/e2e.js, which starts its own server processes, and loads the PROXY
+// protocol servers with new connections too, through bench/connect.js). Instruction counts
 // are a separate run: npm run bench:instructions.
 
 const { execFile } = require('node:child_process')
@@ -64,6 +65,9 @@ function table ({ e2e, core, hostile }) {
     'within noise of bare (≥ 0.95×)', p.vsBare >= 0.95)
   row('plugin / Fastify `trustProxy`, req/s', `${x(p.vsTrustProxy)} (rounds ${range(p.vsTrustProxyRounds)}); by server CPU per request ${x(p.cpuVsTrustProxy)}`,
     '≥ 1.3×', p.vsTrustProxy >= 1.3)
+  const pp = e2e.variants['plugin-proxyProtocol']
+  row('plugin with `proxyProtocol: true` (a v2 header once per connection) / plugin without, req/s on keep-alive connections',
+    `${x(pp.vsPlugin)} (rounds ${range(pp.vsPluginRounds)}); by server CPU per request ${x(pp.cpuVsPlugin)}`, '≥ 0.97×', pp.vsPlugin >= 0.97)
   if (e2e.variants['plugin-10k']) {
     const big = e2e.variants['plugin-10k']
     row('plugin with 10,000 entries / bare Fastify, req/s', `${x(big.vsBare)}; by server CPU per request ${x(big.cpuVsBare)}`)
@@ -71,10 +75,26 @@ function table ({ e2e, core, hostile }) {
   row('medians, req/s (server CPU per request)', s.servers.map((v) => `${v} ${Math.round(e2e.variants[v].rate).toLocaleString('en-US')} ` +
     `(${e2e.variants[v].cpuPerRequest.toFixed(1)} µs)`).join(', '))
 
+  const c = e2e.connections
+  section(`New connections: \`Connection: close\`, one request each, ${s.connect.loops} concurrent loops of bench/connect.js; ` +
+    `in each round, the two servers take turns in ${s.connect.slices} slices of ${s.connect.slice} s each; median of the per-round ratios`)
+  row('a v2 header on each (`proxyProtocol: true`) / plain (`proxyProtocol` off), connections/s',
+    `${x(c.ratio)} (rounds ${range(c.rounds)}); by server CPU per connection ${x(c.cpuRatio)}`, '≥ 0.9×', c.ratio >= 0.9)
+  row('medians, connections/s (server CPU per connection)', `plain ${Math.round(c.plainRate).toLocaleString('en-US')} (${c.plainCpuPerConnection.toFixed(1)} µs), ` +
+    `v2 header ${Math.round(c.headerRate).toLocaleString('en-US')} (${c.headerCpuPerConnection.toFixed(1)} µs)`)
+
   section('The core, no Fastify: `resolve()` on the normal request, paired batch by batch with its yardstick')
   row('`resolve()`, 2 entries, per call', `${core.resolveNs.toFixed(0)} ns`, '≤ 150 ns', core.resolveNs <= 150)
   row('`proxy-addr` (compiled trust, same client) / `resolve()`', `${x(core.proxyAddrOverResolve, 1)} (proxy-addr ${core.proxyAddrNs.toFixed(0)} ns)`)
   row('`resolve()` with 10,000 entries / with 2', x(core.largeOverSmall), '≤ 1.05×', core.largeOverSmall <= 1.05)
+
+  section('The PROXY header, no connection: `readProxyHeader()` on the whole header, paired batch by batch with proxy-protocol-js parsing the same bytes')
+  row('`readProxyHeader()`, v2, TCP over IPv4 with two TLVs (SSL, AWS), 72 bytes', `${core.proxyV2Ns.toFixed(0)} ns`, '≤ 1 µs', core.proxyV2Ns <= 1000)
+  row('proxy-protocol-js `V2ProxyProtocol.parse` / `readProxyHeader()`', `${x(core.proxyProtocolJsOverOursV2)} (proxy-protocol-js ${core.proxyProtocolJsV2Ns.toFixed(0)} ns)`)
+  row('`readProxyHeader()`, v1, a TCP4 line, 40 bytes', `${core.proxyV1Ns.toFixed(0)} ns`)
+  row('proxy-protocol-js `V1BinaryProxyProtocol.parse` / `readProxyHeader()`', `${x(core.proxyProtocolJsOverOursV1)} (proxy-protocol-js ${core.proxyProtocolJsV1Ns.toFixed(0)} ns)`)
+  row('proxy-protocol-js `V1ProxyProtocol.parse` of the bytes decoded as text / `readProxyHeader()`',
+    `${x(core.proxyProtocolJsTextOverOursV1)} (proxy-protocol-js ${core.proxyProtocolJsV1TextNs.toFixed(0)} ns)`)
 
   const passNs = median(hostile.shapes.map((h) => h.passNs))
   section(`Hostile 16 KB values: \`resolve()\` as a multiple of one sticky-regex pass over the same text (a pass: ${us(passNs)})`)

@@ -10,6 +10,9 @@
 //   trustProxy    Fastify's own trustProxy, the 2-entry allowlist
 //   plugin        fastify-proxy-fix, the 2-entry allowlist
 //   plugin-10k    fastify-proxy-fix, the 10,000-entry allowlist
+//   plugin-proxyProtocol
+//                 fastify-proxy-fix, the 2-entry allowlist, proxyProtocol: true
+//                 (every connection from the loopback must begin with a header)
 
 const path = require('node:path')
 const Fastify = require('fastify')
@@ -23,6 +26,9 @@ async function build (variant) {
   else if (variant === 'plugin' || variant === 'plugin-10k') {
     app = Fastify()
     await app.register(require(path.join(LIB, 'index.js')), { trustedProxies: variant === 'plugin' ? SMALL : largeAllowlist() })
+  } else if (variant === 'plugin-proxyProtocol') {
+    app = Fastify()
+    await app.register(require(path.join(LIB, 'index.js')), { trustedProxies: SMALL, proxyProtocol: true })
   } else throw new Error(`unknown variant ${variant}`)
   app.get('/', async (request) => ({ ip: request.ip, hostname: request.hostname, protocol: request.protocol }))
   return app
