@@ -196,9 +196,10 @@ function parseV2Proxy (bytes: Buffer, end: number): ProxyHeader | string {
 function readTLVs (bytes: Buffer, start: number, end: number): ProxyTLV[] | null {
   const tlvs: ProxyTLV[] = []
   if (start === end) return tlvs
-  // Values are views of one copy of the TLVs: a view of `bytes` (the
-  // connection's first read) would keep all of it alive with the header.
-  const block = Buffer.allocUnsafeSlow(end - start)
+  // Values are views of one copy of the TLVs (from Node's pool of small
+  // buffers): a view of `bytes`, the connection's first read, would keep all
+  // of it alive with the header.
+  const block = Buffer.allocUnsafe(end - start)
   bytes.copy(block, 0, start, end)
   let at = 0
   while (at < block.length) {
