@@ -5,7 +5,7 @@ import { endpointAt, ipAt, portAt, type IP } from './ip'
 import { headerText, lastElement, skipSpaces, trimSpacesEnd, type RequestHeaders } from './list'
 import { parseHost, parsePrefix, parseProto } from './host'
 import { ForwardedChain, ListChain, trusts, walk, type Stop, type WalkRecord } from './walk'
-import { parseElement, spanText, ElementSpans } from './forwarded'
+import { spanText } from './forwarded'
 import type { Config } from './options'
 import type { ProxyHeader } from './proxy-header'
 
@@ -84,11 +84,9 @@ function readProto (result: Resolution, header: string, value: string): void {
   if (result.protocol === null) result.markInvalid(header, value)
 }
 
-/** Host and protocol from the element that names the client (Forwarded mode), parsed again (it was valid). */
+/** Host and protocol from the element that names the client (Forwarded mode). */
 function readClientElement (result: Resolution, chain: ForwardedChain): void {
-  if (chain.clientStart < 0) return
-  const element = new ElementSpans()
-  parseElement(chain.text, chain.clientStart, chain.clientEnd, element)
+  const element = chain.clientElement
   const host = spanText(chain.text, element.hostStart, element.hostEnd)
   if (host !== undefined) readHost(result, 'forwarded', host)
   const proto = spanText(chain.text, element.protoStart, element.protoEnd)

@@ -80,10 +80,10 @@ export class ListChain implements Chain {
 export class ForwardedChain implements Chain {
   readonly header = 'forwarded'
   end: number
-  /** Where the element of the last address read is (the client's, when the walk stops); start -1 when none. */
-  clientStart = -1
-  clientEnd = -1
-  private readonly element = new ElementSpans()
+  /** The element of the last address read: the client's, when the walk stops (nothing in it before). */
+  clientElement = new ElementSpans()
+  /** Where the next element is parsed; it swaps places with clientElement when it names an address. */
+  private spare = new ElementSpans()
   private bad = ''
   private readonly firstComma: number
 
@@ -95,7 +95,7 @@ export class ForwardedChain implements Chain {
   next (): IP | typeof HIDDEN | null {
     const end = this.end
     const comma = elementComma(this.text, end, this.firstComma)
-    const element = this.element
+    const element = this.spare
     const valid = parseElement(this.text, comma + 1, end, element)
     if (!valid) {
       const start = skipSpaces(this.text, comma + 1, end)
@@ -107,8 +107,8 @@ export class ForwardedChain implements Chain {
     const node = forwardedNodeAt(this.text, element.forStart, element.forEnd)
     if (node === null) this.bad = spanText(this.text, element.forStart, element.forEnd) as string
     else if (node !== HIDDEN) {
-      this.clientStart = comma + 1
-      this.clientEnd = end
+      this.spare = this.clientElement
+      this.clientElement = element
     }
     return node
   }
