@@ -47,7 +47,23 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
   const listeners = server.listeners('connection') as Array<(socket: Socket) => void>
   server.removeAllListeners('connection')
   Object.defineProperty(server, kReadsProxyProtocol, { value: true })
-  const unread = new Set<Socket>()
+
+  // The connections still sending their header, with the time by which they
+  // must have sent it. One timer per server sweeps them (as Node's HTTP
+  // server does for its headersTimeout): a timer per connection costs more
+  // than reading its header.
+  const unread = new Map<Socket, { deadline: number, expire: () => void }>()
+  const sweepEvery = Math.min(Math.max(Math.ceil(reading.timeout / 4), 10), 1000)
+  let sweeper: NodeJS.Timeout | null = null
+  function sweep (): void {
+    const now = Date.now()
+    for (const pending of unread.values()) if (pending.deadline <= now) pending.expire()
+  }
+  function stopSweeping (): void {
+    if (sweeper !== null) clearInterval(sweeper)
+    sweeper = null
+  }
+  server.on('close', stopSweeping)
 
   function serve (socket: Socket): void {
     for (const listener of listeners) listener.call(server, socket)
@@ -60,12 +76,11 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
       return
     }
     let received: Buffer | null = null
-    unread.add(socket)
-    const timer = setTimeout(() => close(`no complete PROXY header within ${reading.timeout} ms`), reading.timeout)
+    unread.set(socket, { deadline: Date.now() + reading.timeout, expire: () => close(`no complete PROXY header within ${reading.timeout} ms`) })
+    sweeper ??= setInterval(sweep, sweepEvery).unref()
 
     function stopReading (): void {
       unread.delete(socket)
-      clearTimeout(timer)
       socket.removeListener('data', onData)
       socket.removeListener('end', onGone)
       socket.removeListener('error', onGone)
@@ -116,7 +131,8 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
   })
 
   return function destroyUnread (): void {
-    for (const socket of unread) socket.destroy()
+    stopSweeping()
+    for (const socket of unread.keys()) socket.destroy()
   }
 }
 
