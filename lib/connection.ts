@@ -48,16 +48,20 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
   server.removeAllListeners('connection')
   Object.defineProperty(server, kReadsProxyProtocol, { value: true })
 
-  // The connections still sending their header, with the time by which they
-  // must have sent it. One timer per server sweeps them (as Node's HTTP
-  // server does for its headersTimeout): a timer per connection costs more
-  // than reading its header.
-  const unread = new Map<Socket, { deadline: number, expire: () => void }>()
+  // The connections still sending their header: what each has sent so far,
+  // and the time by which it must have sent all of it. One timer per server
+  // sweeps them (as Node's HTTP server does for its headersTimeout), and the
+  // listeners below are the same functions for every connection (`this` is
+  // the socket): a timer and closures per connection would cost more than
+  // reading the header.
+  const unread = new Map<HeaderSocket, { deadline: number, received: Buffer | null }>()
   const sweepEvery = Math.min(Math.max(Math.ceil(reading.timeout / 4), 10), 1000)
   let sweeper: NodeJS.Timeout | null = null
   function sweep (): void {
     const now = Date.now()
-    for (const pending of unread.values()) if (pending.deadline <= now) pending.expire()
+    for (const [socket, pending] of unread) {
+      if (pending.deadline <= now) close(socket, `no complete PROXY header within ${reading.timeout} ms`)
+    }
   }
   function stopSweeping (): void {
     if (sweeper !== null) clearInterval(sweeper)
@@ -69,61 +73,62 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
     for (const listener of listeners) listener.call(server, socket)
   }
 
+  function stopReading (socket: HeaderSocket): void {
+    unread.delete(socket)
+    socket.removeListener('data', onData)
+    socket.removeListener('end', onGone)
+    socket.removeListener('error', onGone)
+    socket.removeListener('close', onGone)
+  }
+
+  function close (socket: HeaderSocket, reason: string): void {
+    stopReading(socket)
+    socket.destroy()
+    // The peer's address was read (and kept by Node) when the connection opened.
+    reading.closed(socket.remoteAddress as string, reason)
+  }
+
+  // A peer that leaves (or resets) before its header is complete has sent nothing to answer.
+  function onGone (this: HeaderSocket): void {
+    stopReading(this)
+    this.destroy()
+  }
+
+  function handOver (socket: HeaderSocket, rest: Buffer): void {
+    stopReading(socket)
+    socket.pause()
+    if (rest.length > 0) socket.unshift(rest)
+    serve(socket)
+    // Node's HTTP server reads through a 'data' listener (for the bytes put
+    // back) as well as straight from the handle: the paused socket must flow
+    // again. TLS and HTTP/2 read what was put back themselves.
+    if (socket.listenerCount('data') > 0) socket.resume()
+  }
+
+  function onData (this: HeaderSocket, chunk: Buffer): void {
+    const pending = unread.get(this) as { received: Buffer | null }
+    const received = pending.received === null ? chunk : Buffer.concat([pending.received, chunk])
+    pending.received = received
+    const read = readProxyHeader(received)
+    if (read.state === 'complete') {
+      this[kProxyHeader] = read.header
+      handOver(this, received.subarray(read.length))
+    } else if (read.state === 'malformed') {
+      close(this, `malformed PROXY header: ${read.reason}`)
+    } else if (read.state === 'absent') {
+      if (reading.required) close(this, 'the connection does not begin with a PROXY header (proxyProtocol is true)')
+      else handOver(this, received)
+    }
+  }
+
   server.on('connection', function readHeader (socket: HeaderSocket) {
     const peer = socket.remoteAddress
     if (peer === undefined || !reading.trusts(peer)) {
       serve(socket)
       return
     }
-    let received: Buffer | null = null
-    unread.set(socket, { deadline: Date.now() + reading.timeout, expire: () => close(`no complete PROXY header within ${reading.timeout} ms`) })
+    unread.set(socket, { deadline: Date.now() + reading.timeout, received: null })
     sweeper ??= setInterval(sweep, sweepEvery).unref()
-
-    function stopReading (): void {
-      unread.delete(socket)
-      socket.removeListener('data', onData)
-      socket.removeListener('end', onGone)
-      socket.removeListener('error', onGone)
-      socket.removeListener('close', onGone)
-    }
-
-    function close (reason: string): void {
-      stopReading()
-      socket.destroy()
-      reading.closed(peer as string, reason)
-    }
-
-    // A peer that leaves (or resets) before its header is complete has sent nothing to answer.
-    function onGone (): void {
-      stopReading()
-      socket.destroy()
-    }
-
-    function handOver (rest: Buffer): void {
-      stopReading()
-      socket.pause()
-      if (rest.length > 0) socket.unshift(rest)
-      serve(socket)
-      // Node's HTTP server reads through a 'data' listener (for the bytes put
-      // back) as well as straight from the handle: the paused socket must flow
-      // again. TLS and HTTP/2 read what was put back themselves.
-      if (socket.listenerCount('data') > 0) socket.resume()
-    }
-
-    function onData (chunk: Buffer): void {
-      received = received === null ? chunk : Buffer.concat([received, chunk])
-      const read = readProxyHeader(received)
-      if (read.state === 'complete') {
-        socket[kProxyHeader] = read.header
-        handOver(received.subarray(read.length))
-      } else if (read.state === 'malformed') {
-        close(`malformed PROXY header: ${read.reason}`)
-      } else if (read.state === 'absent') {
-        if (reading.required) close('the connection does not begin with a PROXY header (proxyProtocol is true)')
-        else handOver(received)
-      }
-    }
-
     socket.on('data', onData)
     socket.on('end', onGone)
     socket.on('error', onGone)
