@@ -78,7 +78,6 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
     socket.removeListener('data', onData)
     socket.removeListener('end', onGone)
     socket.removeListener('error', onGone)
-    socket.removeListener('close', onGone)
   }
 
   function close (socket: HeaderSocket, reason: string): void {
@@ -88,7 +87,9 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
     reading.closed(socket.remoteAddress as string, reason)
   }
 
-  // A peer that leaves (or resets) before its header is complete has sent nothing to answer.
+  // A peer that leaves ('end') or resets ('error') before its header is
+  // complete has sent nothing to answer. Every other way a socket closes
+  // here goes through close() or destroyUnread().
   function onGone (this: HeaderSocket): void {
     stopReading(this)
     this.destroy()
@@ -132,12 +133,14 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
     socket.on('data', onData)
     socket.on('end', onGone)
     socket.on('error', onGone)
-    socket.on('close', onGone)
   })
 
   return function destroyUnread (): void {
     stopSweeping()
-    for (const socket of unread.keys()) socket.destroy()
+    for (const socket of unread.keys()) {
+      stopReading(socket)
+      socket.destroy()
+    }
   }
 }
 
