@@ -29,3 +29,20 @@ export async function ask (app: FastifyInstance, peer: string, headers: Record<s
   const response = await app.inject({ url: '/', remoteAddress: peer, headers: { host: 'app.internal:3000', ...headers } })
   return response.statusCode === 200 ? response.json() : { statusCode: response.statusCode, body: response.json() }
 }
+
+const PROXY_V2_SIGNATURE = Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1')
+
+/** A PROXY v2 header: the version/command byte, the family/transport byte, then the block (addresses, ports, TLVs). */
+export function proxyV2 (versionCommand: number, familyTransport: number, block: number[] | Buffer, announced?: number): Buffer {
+  const body = Buffer.from(block)
+  const length = Buffer.alloc(2)
+  length.writeUInt16BE(announced ?? body.length)
+  return Buffer.concat([PROXY_V2_SIGNATURE, Buffer.from([versionCommand, familyTransport]), length, body])
+}
+
+/** One PROXY v2 type-length-value field. */
+export function tlv (type: number, value: number[] | Buffer): Buffer {
+  const head = Buffer.from([type, 0, 0])
+  head.writeUInt16BE(value.length, 1)
+  return Buffer.concat([head, Buffer.from(value)])
+}

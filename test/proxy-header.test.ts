@@ -2,22 +2,9 @@
 
 import t from 'tap'
 import { readProxyHeader, type ProxyRead } from '../lib/proxy-header'
+import { proxyV2, tlv } from './helpers'
 
-const SIGNATURE = Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1')
-
-/** A v2 header: version/command byte, family/transport byte, then the block (addresses, ports, TLVs). */
-export function v2 (versionCommand: number, familyTransport: number, block: number[] | Buffer, announced?: number): Buffer {
-  const body = Buffer.from(block)
-  const length = Buffer.alloc(2)
-  length.writeUInt16BE(announced ?? body.length)
-  return Buffer.concat([SIGNATURE, Buffer.from([versionCommand, familyTransport]), length, body])
-}
-
-export function tlv (type: number, value: number[] | Buffer): Buffer {
-  const head = Buffer.from([type, 0, 0])
-  head.writeUInt16BE(value.length, 1)
-  return Buffer.concat([head, Buffer.from(value)])
-}
+const v2 = proxyV2
 
 const INET_BLOCK = [192, 0, 2, 7, 10, 0, 0, 1, 0x1f, 0x90, 0, 80] // 192.0.2.7:8080 → 10.0.0.1:80
 const INET6_BLOCK = [

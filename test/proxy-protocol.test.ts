@@ -11,6 +11,7 @@ import { Duplex, Writable } from 'node:stream'
 import tls from 'node:tls'
 import proxyFix, { createResolver, type ProxyFixOptions } from '../lib/index'
 import { makeCertificate, startClusterApp, tempDir } from './proxies/harness'
+import { proxyV2, tlv } from './helpers'
 
 // This file's addresses: the app on 127.0.7.100; trusted balancers 127.0.7.1-9; untrusted clients 127.0.7.50+.
 const APP = '127.0.7.100'
@@ -20,20 +21,10 @@ const TRUSTED = '127.0.7.0/28'
 
 const REQUEST = 'GET / HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 6.6.6.6\r\nConnection: close\r\n\r\n'
 const V1 = 'PROXY TCP4 203.0.113.7 10.0.0.2 40000 443\r\n'
-const SIGNATURE = Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1')
 
-/** A v2 PROXY header over TCP4, with TLVs. */
+/** A v2 PROXY header over TCP4 from `source` to 10.0.0.2:443, with TLVs. */
 function v2 (source: number[], tlvs: Buffer[] = [], command = 0x21): Buffer {
-  const body = Buffer.concat([Buffer.from([...source, 10, 0, 0, 2, 0x9c, 0x40, 1, 0xbb]), ...tlvs])
-  const length = Buffer.alloc(2)
-  length.writeUInt16BE(body.length)
-  return Buffer.concat([SIGNATURE, Buffer.from([command, 0x11]), length, body])
-}
-
-function tlv (type: number, value: Buffer): Buffer {
-  const head = Buffer.from([type, 0, 0])
-  head.writeUInt16BE(value.length, 1)
-  return Buffer.concat([head, value])
+  return proxyV2(command, 0x11, Buffer.concat([Buffer.from([...source, 10, 0, 0, 2, 0x9c, 0x40, 1, 0xbb]), ...tlvs]))
 }
 
 const SSL_TLV = tlv(0x20, Buffer.from([1, 0, 0, 0, 0]))
@@ -273,7 +264,7 @@ t.test('true: a trusted connection without a valid header is closed, no response
   const cases: Array<[Array<string | Buffer>, RegExp]> = [
     [[REQUEST], /does not begin with a PROXY header/],
     [['PROXY TCP4 203.0.113.07 10.0.0.2 1 2\r\n' + REQUEST], /malformed PROXY header: a v1 TCP4 line with an address that is not strict IPv4/],
-    [[Buffer.concat([SIGNATURE, Buffer.from([0x21, 0x12, 0, 12]), Buffer.alloc(12), Buffer.from(REQUEST)])], /DGRAM/],
+    [[Buffer.concat([proxyV2(0x21, 0x12, Buffer.alloc(12)), Buffer.from(REQUEST)])], /DGRAM/],
     [['PROXY ' + 'x'.repeat(120)], /longer than 107/]
   ]
   for (const [pieces, reason] of cases) {
