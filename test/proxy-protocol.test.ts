@@ -305,6 +305,35 @@ t.test('the timeout runs from the connection opening and covers only the header'
   t.equal(running.warnings.length, 2)
 })
 
+t.test('headers completed in any order: each connection is served or timed out on its own', async (t) => {
+  const running = await listen(t, { trustedProxies: TRUSTED, proxyProtocol: true, proxyProtocolTimeout: 500 })
+  // Three connections send the first half of a header, oldest first; the
+  // middle one and then the newest complete theirs, the oldest never does.
+  function half (): { socket: net.Socket, closed: Promise<Exchange> } {
+    const socket = net.connect({ host: APP, port: running.port, localAddress: BALANCER }, () => socket.write('PROXY TCP4 203.0.113.7 '))
+    let response = ''
+    socket.on('data', (chunk) => { response += chunk.toString('latin1') })
+    const closed = new Promise<Exchange>((resolve) => socket.on('close', () => {
+      resolve({ response, body: response.startsWith('HTTP/1.1 200') ? bodies(response)[0] : null })
+    }))
+    return { socket, closed }
+  }
+  const oldest = half()
+  await until(async () => await connections(running.app) === 1, 'the oldest is open')
+  const middle = half()
+  await until(async () => await connections(running.app) === 2, 'the middle one is open')
+  const newest = half()
+  await until(async () => await connections(running.app) === 3, 'the newest is open')
+  middle.socket.write('10.0.0.2 40000 443\r\n' + REQUEST)
+  t.match((await middle.closed).body, { ip: '203.0.113.7' }, 'the middle one is served')
+  newest.socket.write('10.0.0.2 40000 443\r\n' + REQUEST)
+  t.match((await newest.closed).body, { ip: '203.0.113.7' }, 'the newest is served')
+  t.same(running.warnings, [], 'the oldest is still within its timeout')
+  t.equal((await oldest.closed).response, '', 'the oldest is closed at its deadline')
+  t.match(running.warnings, [{ peer: BALANCER, reason: /within 500 ms/ }])
+  t.equal(running.routed(), 2)
+})
+
 t.test('a peer that ends or resets before its header is complete leaves nothing behind', async (t) => {
   const running = await listen(t, { trustedProxies: TRUSTED, proxyProtocol: true })
   await new Promise<void>((resolve) => {
