@@ -40,34 +40,30 @@ function isDigit (c: number): boolean {
   return c >= 48 && c <= 57
 }
 
-/** The code of text[i] when i is before `end`, else -1. */
-function codeBefore (text: string, i: number, end: number): number {
-  return i < end ? text.charCodeAt(i) : -1
-}
-
 /** The dotted quad in text[start, end) as a number, or -1 when it is not exactly one.
  *  Each character is read once: this runs on every address of every request. */
 export function ipv4At (text: string, start: number, end: number): number {
   let value = 0
-  let i = start
-  for (let octets = 0; octets < 4; octets++) {
-    if (octets > 0 && codeBefore(text, i++, end) !== 46) return -1
-    let c = codeBefore(text, i++, end)
-    if (!isDigit(c)) return -1
-    let octet = c - 48
-    c = codeBefore(text, i, end)
+  let octet = 0
+  let digits = 0
+  let dots = 0
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
     if (isDigit(c)) {
-      if (octet === 0) return -1 // no leading zeros
+      if (digits === 1 && octet === 0) return -1 // no leading zeros
       octet = octet * 10 + c - 48
-      c = codeBefore(text, ++i, end)
-      if (isDigit(c)) {
-        octet = octet * 10 + c - 48
-        if (octet > 255 || isDigit(codeBefore(text, ++i, end))) return -1
-      }
+      if (octet > 255) return -1
+      digits++
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + octet
+      octet = 0
+      digits = 0
+      dots++
+    } else {
+      return -1
     }
-    value = value * 256 + octet
   }
-  return i === end ? value : -1
+  return dots === 3 && digits > 0 ? value * 256 + octet : -1
 }
 
 function hexValue (c: number): number {
