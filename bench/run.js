@@ -9,9 +9,10 @@
 // The core and the hostile shapes run first (bench/core.js, bench/hostile.js,
 // each in three fresh processes, five in a long run; each figure the median
 // over them: under load, one process's ratios can be off by a third), then end to end
-// (bench/e2e.js, which starts its own server processes, and loads the PROXY
-// protocol servers with new connections too, through bench/connect.js). Instruction counts
-// are a separate run: npm run bench:instructions.
+// (bench/e2e.js, which starts its own server processes, and ends each round
+// with the plugin with and without the PROXY protocol taking turns, on
+// keep-alive and on new connections, through bench/connect.js). Instruction
+// counts are a separate run: npm run bench:instructions.
 
 const { execFile } = require('node:child_process')
 const os = require('node:os')
@@ -65,9 +66,6 @@ function table ({ e2e, core, hostile }) {
     'within noise of bare (≥ 0.95×)', p.vsBare >= 0.95)
   row('plugin / Fastify `trustProxy`, req/s', `${x(p.vsTrustProxy)} (rounds ${range(p.vsTrustProxyRounds)}); by server CPU per request ${x(p.cpuVsTrustProxy)}`,
     '≥ 1.3×', p.vsTrustProxy >= 1.3)
-  const pp = e2e.variants['plugin-proxyProtocol']
-  row('plugin with `proxyProtocol: true` (a v2 header once per connection) / plugin without, req/s on keep-alive connections',
-    `${x(pp.vsPlugin)} (rounds ${range(pp.vsPluginRounds)}); by server CPU per request ${x(pp.cpuVsPlugin)}`, '≥ 0.97×', pp.vsPlugin >= 0.97)
   if (e2e.variants['plugin-10k']) {
     const big = e2e.variants['plugin-10k']
     row('plugin with 10,000 entries / bare Fastify, req/s', `${x(big.vsBare)}; by server CPU per request ${x(big.cpuVsBare)}`)
@@ -75,13 +73,18 @@ function table ({ e2e, core, hostile }) {
   row('medians, req/s (server CPU per request)', s.servers.map((v) => `${v} ${Math.round(e2e.variants[v].rate).toLocaleString('en-US')} ` +
     `(${e2e.variants[v].cpuPerRequest.toFixed(1)} µs)`).join(', '))
 
-  const c = e2e.connections
-  section(`New connections: \`Connection: close\`, one request each, ${s.connect.loops} concurrent loops of bench/connect.js; ` +
-    `in each round, the two servers take turns in ${s.connect.slices} slices of ${s.connect.slice} s each; median of the per-round ratios`)
-  row('a v2 header on each (`proxyProtocol: true`) / plain (`proxyProtocol` off), connections/s',
+  const { keepAlive: k, connections: c } = e2e.proxyProtocol
+  section('The PROXY protocol: the plugin with `proxyProtocol: true` (a v2 header on each connection) and without it, both running, ' +
+    'taking turns at the end of each round; median of the per-round ratios')
+  row(`keep-alive connections (-c ${s.connections} -p ${s.pipelining}, ${s.keepAlive.slices} slices of ${s.keepAlive.slice} s each), req/s with / without`,
+    `${x(k.ratio)} (rounds ${range(k.rounds)}); by server CPU per request ${x(k.cpuRatio)}`, '≥ 0.97×', k.ratio >= 0.97)
+  row('medians, req/s (server CPU per request)', `without ${Math.round(k.plainRate).toLocaleString('en-US')} (${k.plainCpu.toFixed(1)} µs), ` +
+    `with ${Math.round(k.headerRate).toLocaleString('en-US')} (${k.headerCpu.toFixed(1)} µs)`)
+  row(`new connections (\`Connection: close\`, one request each, ${s.connect.loops} concurrent loops of bench/connect.js, ` +
+    `${s.connect.slices} slices of ${s.connect.slice} s each), connections/s with a v2 header / plain`,
     `${x(c.ratio)} (rounds ${range(c.rounds)}); by server CPU per connection ${x(c.cpuRatio)}`, '≥ 0.9×', c.ratio >= 0.9)
-  row('medians, connections/s (server CPU per connection)', `plain ${Math.round(c.plainRate).toLocaleString('en-US')} (${c.plainCpuPerConnection.toFixed(1)} µs), ` +
-    `v2 header ${Math.round(c.headerRate).toLocaleString('en-US')} (${c.headerCpuPerConnection.toFixed(1)} µs)`)
+  row('medians, connections/s (server CPU per connection)', `plain ${Math.round(c.plainRate).toLocaleString('en-US')} (${c.plainCpu.toFixed(1)} µs), ` +
+    `v2 header ${Math.round(c.headerRate).toLocaleString('en-US')} (${c.headerCpu.toFixed(1)} µs)`)
 
   section('The core, no Fastify: `resolve()` on the normal request, paired batch by batch with its yardstick')
   row('`resolve()`, 2 entries, per call', `${core.resolveNs.toFixed(0)} ns`, '≤ 150 ns', core.resolveNs <= 150)
