@@ -23,8 +23,6 @@ const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 const REG_NAME = characters(ALPHANUMERIC + "-._~!$&'()*+,;=")
 // IPvFuture after its version: unreserved, sub-delims and ":".
 const FUTURE = characters(ALPHANUMERIC + "-._~!$&'()*+,;=:")
-// A path segment's pchar (with pct-encoded): unreserved, sub-delims, ":" and "@".
-const PATH = characters(ALPHANUMERIC + "-._~!$&'()*+,;=:@")
 
 function isHex (c: number): boolean {
   const lower = c | 0x20
@@ -87,30 +85,12 @@ export function parseProto (text: string): 'http' | 'https' | null {
   return lower === 'http' || lower === 'https' ? lower : null
 }
 
-/** Whether the escape at text[i] is a control character (%00–%1F, %7F). */
-function isEncodedControl (text: string, i: number): boolean {
-  const high = text.charCodeAt(i + 1)
-  const low = text.charCodeAt(i + 2) | 0x20
-  return high === 48 || high === 49 || (high === 55 && low === 102)
-}
-
-/** Whether the escape at text[i] is an encoded `/` (%2F) or `\` (%5C). */
-function isEncodedSeparator (text: string, i: number): boolean {
-  const high = text.charCodeAt(i + 1)
-  const low = text.charCodeAt(i + 2) | 0x20
-  return (high === 50 && low === 102) || (high === 53 && low === 99)
-}
-
-/** Whether text[start, end) is `.` or `..`, a dot also spelled `%2e`. */
-function isDotSegment (text: string, start: number, end: number): boolean {
-  let dots = 0
-  for (let i = start; i < end; dots++) {
-    if (text.charCodeAt(i) === 46) i++
-    else if (text.charCodeAt(i) === 37 && text.charCodeAt(i + 1) === 50 && (text.charCodeAt(i + 2) | 0x20) === 101) i += 3
-    else return false
-  }
-  return dots === 1 || dots === 2
-}
+// A path prefix, in two native passes: the characters (RFC 3986 pchar, with
+// pct-encoded, and `/`) after a single leading `/`; then what no prefix may
+// hold: a `.` or `..` segment (a dot also spelled `%2e`), an encoded `/`
+// (%2F) or `\` (%5C), an encoded control character (%00–%1F, %7F).
+const PREFIX = /^\/(?!\/)(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
+const FORBIDDEN_IN_PREFIX = /\/(?:\.|%2e){1,2}(?=\/|$)|%(?:[01][0-9a-f]|7f|2f|5c)/i
 
 /**
  * A path prefix: starts with a single `/`; RFC 3986 path characters only;
@@ -118,22 +98,8 @@ function isDotSegment (text: string, start: number, end: number): boolean {
  * character. Returns it without trailing slashes (`/` alone gives `''`), or null.
  */
 export function parsePrefix (text: string): string | null {
-  const end = text.length
-  if (end === 0 || text.charCodeAt(0) !== 47 || text.charCodeAt(1) === 47) return null
-  let segment = 1
-  for (let i = 1; i <= end; i++) {
-    const c = i < end ? text.charCodeAt(i) : 47
-    if (c === 47) {
-      if (isDotSegment(text, segment, i)) return null
-      segment = i + 1
-    } else if (c === 37) {
-      if (!isEscape(text, i, end) || isEncodedControl(text, i) || isEncodedSeparator(text, i)) return null
-      i += 2
-    } else if (!inTable(PATH, c)) {
-      return null
-    }
-  }
-  let trimmed = end
+  if (!PREFIX.test(text) || FORBIDDEN_IN_PREFIX.test(text)) return null
+  let trimmed = text.length
   while (trimmed > 0 && text.charCodeAt(trimmed - 1) === 47) trimmed--
-  return trimmed === end ? text : text.slice(0, trimmed)
+  return trimmed === text.length ? text : text.slice(0, trimmed)
 }
