@@ -82,13 +82,14 @@ function tokenEnd (value: string, i: number, end: number): number {
 }
 
 // RFC 7230 quoted-string: qdtext (HTAB, SP, VCHAR but `"` and `\`, obs-text)
-// and quoted-pair (`\` then HTAB, SP, VCHAR or obs-text).
-const QUOTED = /^"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"/
+// and quoted-pair (`\` then HTAB, SP, VCHAR or obs-text). Sticky: matched
+// in place in the header, from lastIndex, which is set before each use.
+const QUOTED = /"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"/y
 
-/** The end of the quoted-string that starts at value[i] (a `"`), or -1. */
+/** The end of the quoted-string that starts at value[i] (a `"`) and ends by `end`, or -1. */
 function quotedEnd (value: string, i: number, end: number): number {
-  const quoted = QUOTED.exec(value.slice(i, end))
-  return quoted === null ? -1 : i + quoted[0].length
+  QUOTED.lastIndex = i
+  return QUOTED.test(value) && QUOTED.lastIndex <= end ? QUOTED.lastIndex : -1
 }
 
 /** The content of a quoted-string, unescaped: each `\` stands for the character after it. */

@@ -75,64 +75,56 @@ function hexValue (c: number): number {
 // The longest IPv6 text: eight groups of four digits, or six and a dotted quad.
 const LONGEST_IPV6 = 45
 
-/** The first `::` in text[start, end), or -1. */
-function gapIn (text: string, start: number, end: number): number {
-  for (let i = start; i + 1 < end; i++) if (text.charCodeAt(i) === 58 && text.charCodeAt(i + 1) === 58) return i
-  return -1
-}
-
 /**
- * The eight 16-bit groups of the IPv6 address in text[start, end), or null.
- * Groups before a `::` fill from the left, groups after it from the right.
+ * The eight 16-bit groups of the IPv6 address in text[start, end), or null,
+ * in one pass: `h16` groups separated by `:`, at most one `::`, and maybe a
+ * dotted quad as the last two groups. The groups after a `::` are read
+ * after the ones before it, then moved to the end with zeros between.
  */
 function ipv6Groups (text: string, start: number, end: number): number[] | null {
   const groups = [0, 0, 0, 0, 0, 0, 0, 0]
-  const gap = gapIn(text, start, end)
-  if (gap < 0) return readGroups(text, start, end, groups, 0, true) === 8 ? groups : null
-  if (gapIn(text, gap + 1, end) >= 0) return null // a second `::` (or `:::`)
-  const head = readGroups(text, start, gap, groups, 0, false)
-  const tail = head < 0 ? -1 : readGroups(text, gap + 2, end, groups, head, true)
-  if (tail < 0 || head + tail > 7) return null
-  // The tail was read right after the head: move it to the end, zeros between.
-  for (let k = tail - 1; k >= 0; k--) {
-    groups[8 - tail + k] = groups[head + k]
-    if (8 - tail + k !== head + k) groups[head + k] = 0
-  }
-  return groups
-}
-
-/**
- * Reads `h16 *(":" h16)` from text[start, end) into groups[at…] and returns
- * how many groups it read (0 for an empty text), or -1 when it is not that
- * or would pass the eighth group. With `last`, the final piece may be a
- * dotted quad (two groups).
- */
-function readGroups (text: string, start: number, end: number, groups: number[], at: number, last: boolean): number {
-  if (start === end) return 0
   let count = 0
+  let gap = -1 // how many groups came before the `::`
   let i = start
-  for (;;) {
+  if (text.charCodeAt(i) === 58) { // a leading `::`
+    if (text.charCodeAt(i + 1) !== 58) return null
+    gap = 0
+    i += 2
+  }
+  while (i < end) {
     const first = i
     let value = 0
-    while (i < end && i - first < 5) {
+    while (i < end && i - first < 4) {
       const h = hexValue(text.charCodeAt(i))
       if (h < 0) break
       value = value * 16 + h
       i++
     }
-    if (last && i < end && text.charCodeAt(i) === 46) {
+    if (i < end && text.charCodeAt(i) === 46) { // the last two groups as a dotted quad
       const quad = ipv4At(text, first, end)
-      if (quad < 0 || at + count > 6) return -1
-      groups[at + count++] = Math.floor(quad / 65536)
-      groups[at + count++] = quad % 65536
-      return count
+      if (quad < 0 || count > 6) return null
+      groups[count++] = Math.floor(quad / 65536)
+      groups[count++] = quad % 65536
+      break
     }
-    if (i === first || i - first > 4 || at + count === 8) return -1
-    groups[at + count++] = value
-    if (i === end) return count
-    if (text.charCodeAt(i) !== 58 || i + 1 === end) return -1
+    if (i === first || count === 8) return null
+    groups[count++] = value
+    if (i === end) break
+    if (text.charCodeAt(i) !== 58 || i + 1 === end) return null // not `:`, or a trailing one
     i++
+    if (text.charCodeAt(i) === 58) { // `::`
+      if (gap >= 0) return null
+      gap = count
+      i++
+    }
   }
+  if (gap < 0) return count === 8 ? groups : null
+  if (count > 7) return null
+  for (let k = count - 1; k >= gap; k--) {
+    groups[8 - count + k] = groups[k]
+    if (8 - count + k !== k) groups[k] = 0
+  }
+  return groups
 }
 
 /** The address (IPv4 or IPv6, no brackets, no zone id) in text[start, end), or null. */

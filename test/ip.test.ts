@@ -1,7 +1,7 @@
 import t from 'tap'
 import { isIP } from 'node:net'
 import ipaddr from 'ipaddr.js'
-import { parseEndpoint, parseIP, portAt } from '../lib/ip'
+import { endpointAt, ipAt, parseEndpoint, parseIP, portAt } from '../lib/ip'
 import { forwardedNode, isObfuscated } from '../lib/forwarded'
 
 t.test('IPv4: four decimal octets without leading zeros, nothing else', async (t) => {
@@ -121,6 +121,27 @@ t.test('list entries: optional port, brackets for IPv6', async (t) => {
   t.equal(node('UNKNOWN:80'), 'hidden')
   t.equal(node('_x:_y'), 'hidden')
   t.equal(node('unknown:0'), null)
+})
+
+t.test('an address in part of a longer text is read from that part only', async (t) => {
+  // Headers are parsed in place: what follows the part must never be read into it.
+  const cases: Array<[string, number, number, string | null]> = [
+    ['2001:db8::1abc', 0, 11, '2001:db8::1'],
+    ['2001:db8::abc', 0, 9, null], // '2001:db8:' ends in a single colon
+    ['1:2:3:4:5:6:7:8', 0, 14, null],
+    ['::ffff:1.2.3.45', 0, 14, '1.2.3.4'],
+    ['x::1:2y', 1, 6, '::1:2'],
+    ['10.0.0.12', 0, 8, '10.0.0.1'],
+    ['[::1]:8080', 1, 4, '::1'],
+    ['1.2.3.4.5', 2, 9, '2.3.4.5'],
+    ['a::', 0, 2, null]
+  ]
+  for (const [text, start, end, expected] of cases) {
+    t.equal(ipAt(text, start, end)?.toString() ?? null, expected, `${JSON.stringify(text)} [${start}, ${end})`)
+  }
+  t.equal(endpointAt('203.0.113.7:80, x', 0, 14)?.toString(), '203.0.113.7')
+  t.equal(endpointAt('[2001:db8::1]:443 ', 0, 17)?.toString(), '2001:db8::1')
+  t.equal(endpointAt('[2001:db8::1]:4431', 0, 17)?.toString(), '2001:db8::1')
 })
 
 t.test('obfuscated names of any length', async (t) => {
