@@ -29,7 +29,7 @@ type HeaderSocket = Socket & { [kProxyHeader]?: ProxyHeader, [kUnread]?: Unread 
 /** A connection still sending its header: one link of its server's list, oldest first. */
 interface Unread {
   socket: HeaderSocket
-  /** When (Date.now()) the whole header must have arrived. */
+  /** When (performance.now(), a clock that never steps back) the whole header must have arrived. */
   deadline: number
   /** The bytes received so far, while they hold no whole header. */
   received: Buffer | null
@@ -62,7 +62,8 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
   Object.defineProperty(server, kReadsProxyProtocol, { value: true })
 
   // The connections still sending their header, oldest first: each has the
-  // same timeout, so the oldest is also the first due, and one timer per
+  // same timeout on a monotonic clock, so the oldest is also the first due
+  // (a wall clock set back would break that), and one timer per
   // server (as Node's HTTP server does for its headersTimeout) closes the
   // late ones from the front. A list linked through the records, rather than
   // a Map or a Set keyed by socket: a hash table of short-lived sockets
@@ -75,7 +76,7 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
   const sweepEvery = Math.min(Math.max(Math.ceil(reading.timeout / 4), 10), 1000)
   let sweeper: NodeJS.Timeout | null = null
   function sweep (): void {
-    const now = Date.now()
+    const now = performance.now()
     // close() takes each from the list, so the next oldest comes to the front.
     for (let due = oldest; due !== null && due.deadline <= now; due = oldest) {
       close(due.socket, `no complete PROXY header within ${reading.timeout} ms`)
@@ -151,7 +152,7 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
       serve(socket)
       return
     }
-    const unread: Unread = { socket, deadline: Date.now() + reading.timeout, received: null, older: newest, newer: null }
+    const unread: Unread = { socket, deadline: performance.now() + reading.timeout, received: null, older: newest, newer: null }
     if (newest === null) oldest = unread
     else newest.newer = unread
     newest = unread
