@@ -169,6 +169,7 @@ const SHAPES = [
   { header: 'x-forwarded-prefix', name: '`/.a` repeated', value: fill('/.a', KB16), options: { headers: { prefix: 'x-forwarded-prefix' } } },
   { header: 'x-forwarded-prefix', name: '`/a%2e` repeated', value: fill('/a%2e', KB16), options: { headers: { prefix: 'x-forwarded-prefix' } } },
   { header: 'x-forwarded-prefix', name: "`/` + 16 KB of 'a'", value: '/' + 'a'.repeat(KB16), options: { headers: { prefix: 'x-forwarded-prefix' } } },
+  { header: 'x-forwarded-prefix', name: '`/a` repeated, then a space (malformed at its end)', value: fill('/a', KB16 - 1) + ' ', options: { headers: { prefix: 'x-forwarded-prefix' } } },
   // A single-address header
   { header: 'cf-connecting-ip', name: '16 KB of hex digits and colons', value: garbage(KB16, '0123456789abcdef:'), options: { clientIpHeader: 'cf-connecting-ip' } },
   { header: 'cf-connecting-ip', name: '16 KB of digits and dots', value: garbage(KB16, '0123456789.'), options: { clientIpHeader: 'cf-connecting-ip' } },

@@ -85,12 +85,14 @@ export function parseProto (text: string): 'http' | 'https' | null {
   return lower === 'http' || lower === 'https' ? lower : null
 }
 
-// A path prefix, in two native passes: the characters (RFC 3986 pchar, with
-// pct-encoded, and `/`) after a single leading `/`; then what no prefix may
-// hold: a `.` or `..` segment (a dot also spelled `%2e`), an encoded `/`
-// (%2F) or `\` (%5C), an encoded control character (%00–%1F, %7F).
-const PREFIX = /^\/(?!\/)(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
-const FORBIDDEN_IN_PREFIX = /\/(?:\.|%2e){1,2}(?=\/|$)|%(?:[01][0-9a-f]|7f|2f|5c)/i
+// A path prefix, in two native passes. First its characters: a single
+// leading `/`, then RFC 3986 pchars (with pct-encoded) and `/`; sticky and
+// without `$`, so that a bad character ends the match where it is, with no
+// backtracking (lastIndex, set before each use, tells how far it went).
+// Then what no prefix may hold: a `.` or `..` segment (a dot also spelled
+// `%2e`), an encoded `/` (%2F), `\` (%5C) or control character (%00–%1F, %7F).
+const PREFIX_CHARACTERS = /\/(?!\/)(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*/y
+const FORBIDDEN_IN_PREFIX = /\/(?:\.|%2e)(?:\.|%2e)?(?:\/|$)|%(?:[01][0-9a-f]|7f|2f|5c)/i
 
 /**
  * A path prefix: starts with a single `/`; RFC 3986 path characters only;
@@ -98,7 +100,8 @@ const FORBIDDEN_IN_PREFIX = /\/(?:\.|%2e){1,2}(?=\/|$)|%(?:[01][0-9a-f]|7f|2f|5c
  * character. Returns it without trailing slashes (`/` alone gives `''`), or null.
  */
 export function parsePrefix (text: string): string | null {
-  if (!PREFIX.test(text) || FORBIDDEN_IN_PREFIX.test(text)) return null
+  PREFIX_CHARACTERS.lastIndex = 0
+  if (!PREFIX_CHARACTERS.test(text) || PREFIX_CHARACTERS.lastIndex !== text.length || FORBIDDEN_IN_PREFIX.test(text)) return null
   let trimmed = text.length
   while (trimmed > 0 && text.charCodeAt(trimmed - 1) === 47) trimmed--
   return trimmed === text.length ? text : text.slice(0, trimmed)
