@@ -59,17 +59,7 @@ export class Allowlist {
 
   /** Whether `ip` is inside one of the ranges. */
   matches (ip: IP): boolean {
-    if (ip.v4 >= 0) {
-      const starts = this.v4Starts
-      let lo = 0
-      let hi = starts.length - 1
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1
-        if (starts[mid] <= ip.v4) lo = mid + 1
-        else hi = mid - 1
-      }
-      return hi >= 0 && ip.v4 <= this.v4Ends[hi]
-    }
+    if (ip.v4 >= 0) return this.matchesV4(ip.v4)
     const starts = this.v6Starts
     let lo = 0
     let hi = (starts.length >>> 2) - 1
@@ -79,6 +69,19 @@ export class Allowlist {
       else hi = mid - 1
     }
     return hi >= 0 && compareWith(this.v6Ends, hi << 2, ip) >= 0
+  }
+
+  /** Whether the IPv4 address `v4` (an unsigned 32-bit number) is inside one of the ranges. */
+  matchesV4 (v4: number): boolean {
+    const starts = this.v4Starts
+    let lo = 0
+    let hi = starts.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      if (starts[mid] <= v4) lo = mid + 1
+      else hi = mid - 1
+    }
+    return hi >= 0 && v4 <= this.v4Ends[hi]
   }
 
   /** The ranges after merging, for diagnostics. */
