@@ -81,25 +81,34 @@ async function until<T> (what: string, find: () => T | undefined, ms = 15_000): 
 async function twoOnOneConnection (host: string, port: number, from: string): Promise<Array<{ seen: Seen, localPort: number, reused: boolean }>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   try {
-    const one = async (forwardedFor: string): Promise<{ seen: Seen, localPort: number, reused: boolean }> =>
-      await new Promise((resolve, reject) => {
-        const request = http.get({ host, port, path: '/app', agent, localAddress: from, headers: { Host: SITE, 'X-Forwarded-For': forwardedFor } })
-        request.once('error', reject)
-        request.once('response', (response) => {
-          const localPort = response.socket.localPort as number
-          let body = ''
-          response.setEncoding('utf8')
-          response.on('data', (chunk: string) => { body += chunk })
-          response.once('end', () => {
-            if (response.statusCode !== 200) reject(new Error(`HTTP ${String(response.statusCode)}: ${body}`))
-            else resolve({ seen: JSON.parse(body) as Seen, localPort, reused: request.reusedSocket })
-          })
-        })
-      })
+    const one = async (forwardedFor: string): ReturnType<typeof getWithPort> =>
+      await getWithPort({ host, port, path: '/app', from, agent, headers: [['Host', SITE], ['X-Forwarded-For', forwardedFor]] })
     return [await one('6.6.6.6'), await one('7.7.7.7')]
   } finally {
     agent.destroy()
   }
+}
+
+/**
+ * A request from CLIENT_A through a balancer that sends a v1 header (the
+ * balancer listening at `proxy`:`port`): the app sees the client, the Host
+ * it sent, and the header with the client's connection as its source.
+ */
+async function viaV1Balancer (t: Test, proxy: string, port: number): Promise<void> {
+  const { seen, localPort } = await getWithPort({
+    host: proxy, port, path: '/app', from: CLIENT_A, headers: [['Host', 'Shop.Example.TEST:8080']]
+  })
+  t.strictSame(view(seen), {
+    ip: CLIENT_A,
+    ips: [proxy, CLIENT_A],
+    hostname: 'Shop.Example.TEST',
+    host: 'Shop.Example.TEST:8080',
+    port: 8080,
+    protocol: 'http',
+    originalIp: proxy,
+    originalHost: 'Shop.Example.TEST:8080',
+    proxyProtocol: header(1, [CLIENT_A, localPort], [proxy, port])
+  })
 }
 
 /** The JSON body of a raw HTTP/1.1 response, or throws with what came back. */
@@ -189,20 +198,7 @@ t.test('TCP balancers in front of an HTTP app (proxyProtocol: true)', async (t) 
   ])
 
   await t.test('HAProxy send-proxy (v1): the client is the header\'s source', async (t) => {
-    const { seen, localPort } = await getWithPort({
-      host: HAPROXY_V1, port: v1Port, path: '/app', from: CLIENT_A, headers: [['Host', 'Shop.Example.TEST:8080']]
-    })
-    t.strictSame(view(seen), {
-      ip: CLIENT_A,
-      ips: [HAPROXY_V1, CLIENT_A],
-      hostname: 'Shop.Example.TEST',
-      host: 'Shop.Example.TEST:8080',
-      port: 8080,
-      protocol: 'http',
-      originalIp: HAPROXY_V1,
-      originalHost: 'Shop.Example.TEST:8080',
-      proxyProtocol: header(1, [CLIENT_A, localPort], [HAPROXY_V1, v1Port])
-    })
+    await viaV1Balancer(t, HAPROXY_V1, v1Port)
   })
 
   await t.test('HAProxy send-proxy: a client\'s X-Forwarded-* pass through and are not read', async (t) => {
@@ -294,20 +290,7 @@ t.test('TCP balancers in front of an HTTP app (proxyProtocol: true)', async (t) 
   })
 
   await t.test('nginx stream, proxy_protocol on: v1', async (t) => {
-    const { seen, localPort } = await getWithPort({
-      host: NGINX, port: nginxPort, path: '/app', from: CLIENT_A, headers: [['Host', 'Shop.Example.TEST:8080']]
-    })
-    t.strictSame(view(seen), {
-      ip: CLIENT_A,
-      ips: [NGINX, CLIENT_A],
-      hostname: 'Shop.Example.TEST',
-      host: 'Shop.Example.TEST:8080',
-      port: 8080,
-      protocol: 'http',
-      originalIp: NGINX,
-      originalHost: 'Shop.Example.TEST:8080',
-      proxyProtocol: header(1, [CLIENT_A, localPort], [NGINX, nginxPort])
-    })
+    await viaV1Balancer(t, NGINX, nginxPort)
   })
 
   await t.test('curl --haproxy-protocol from a trusted address: its own address as the source', async (t) => {

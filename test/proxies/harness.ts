@@ -542,6 +542,8 @@ export interface Get {
   headers?: Array<[string, string]>
   /** HTTPS, trusting this certificate (PEM) for SITE. */
   ca?: string
+  /** A keep-alive agent to send it through; by default, a connection of its own. */
+  agent?: http.Agent
 }
 
 function checkReply (status: number | undefined, body: string): Seen {
@@ -554,8 +556,8 @@ export async function get (options: Get): Promise<Seen> {
   return (await getWithPort(options)).seen
 }
 
-/** As `get`, also saying which local port the client's connection had. */
-export async function getWithPort (options: Get): Promise<{ seen: Seen, localPort: number }> {
+/** As `get`, also saying which local port the client's connection had, and whether the agent reused it. */
+export async function getWithPort (options: Get): Promise<{ seen: Seen, localPort: number, reused: boolean }> {
   const lib = options.ca === undefined ? http : https
   return await new Promise((resolve, reject) => {
     const request = lib.request({
@@ -563,7 +565,7 @@ export async function getWithPort (options: Get): Promise<{ seen: Seen, localPor
       port: options.port,
       path: options.path,
       localAddress: options.from,
-      agent: false,
+      agent: options.agent ?? false,
       ...(options.ca === undefined ? {} : { ca: options.ca, servername: SITE })
     })
     const grouped = new Map<string, string[]>()
@@ -581,7 +583,7 @@ export async function getWithPort (options: Get): Promise<{ seen: Seen, localPor
       response.once('error', reject)
       response.once('end', () => {
         try {
-          resolve({ seen: checkReply(response.statusCode, body), localPort })
+          resolve({ seen: checkReply(response.statusCode, body), localPort, reused: request.reusedSocket })
         } catch (error) {
           reject(error)
         }
