@@ -94,10 +94,9 @@ function readClientElement (result: Resolution, chain: ForwardedChain): void {
   if (proto !== undefined) readProto(result, 'forwarded', proto)
 }
 
-/** The rightmost element of a list header, or undefined when it is not configured or absent. */
-function lastValue (headers: RequestHeaders, name: string | null): string | undefined {
-  const value = name === null ? undefined : headerText(headers, name)
-  return value === undefined ? undefined : lastElement(value)
+/** The rightmost element of a list header's text, or undefined when it is absent. */
+function lastOf (text: string | undefined): string | undefined {
+  return text === undefined ? undefined : lastElement(text)
 }
 
 /** The Host header (or HTTP/2 `:authority`) as Fastify reads it; `''` when there is neither. */
@@ -163,10 +162,11 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
   }
 
   if (config.clientIpHeader !== null) {
-    const value = headerText(headers, config.clientIpHeader)
-    if (value !== undefined) readClientHeader(result, config.clientIpHeader, value)
+    const name = config.clientIpHeader
+    const value = headerText(headers, name, headers[name])
+    if (value !== undefined) readClientHeader(result, name, value)
   } else if (config.forwarded) {
-    const value = headerText(headers, 'forwarded')
+    const value = headerText(headers, 'forwarded', headers.forwarded)
     if (value !== undefined) {
       const chain = new ForwardedChain(value)
       result.chainHeader = 'forwarded'
@@ -175,36 +175,42 @@ export function resolve (config: Config, peer: string | undefined, headers: Requ
       readClientElement(result, chain)
     }
   } else if (config.forHeader !== null) {
-    const value = headerText(headers, config.forHeader)
+    const name = config.forHeader
+    const value = headerText(headers, name, headers[name])
     if (value !== undefined) {
-      result.chainHeader = config.forHeader
+      result.chainHeader = name
       result.chainText = value
-      walk(config, new ListChain(config.forHeader, value), result)
+      walk(config, new ListChain(name, value), result)
     }
   }
 
   // In X-Forwarded-* mode, host and protocol are the rightmost values, which
   // the nearest trusted proxy wrote.
+  // (Each header is read where it is used, `headers[name]`: see headerText.)
   if (!config.forwarded) {
-    const host = lastValue(headers, config.hostHeader)
-    if (host !== undefined) readHost(result, config.hostHeader as string, host)
-    const proto = config.protoHeader === null ? undefined : headerText(headers, config.protoHeader)
+    const hostName = config.hostHeader
+    const host = hostName === null ? undefined : lastOf(headerText(headers, hostName, headers[hostName]))
+    if (host !== undefined) readHost(result, hostName as string, host)
+    const protoName = config.protoHeader
+    const proto = protoName === null ? undefined : headerText(headers, protoName, headers[protoName])
     // The usual values first: a proxy writes one word.
     if (proto === 'https' || proto === 'http') result.protocol = proto
-    else if (proto !== undefined) readProto(result, config.protoHeader as string, lastElement(proto))
+    else if (proto !== undefined) readProto(result, protoName as string, lastElement(proto))
   }
 
   let forwardedPort = -1
-  const port = lastValue(headers, config.portHeader)
+  const portName = config.portHeader
+  const port = portName === null ? undefined : lastOf(headerText(headers, portName, headers[portName]))
   if (port !== undefined) {
     forwardedPort = portAt(port, 0, port.length)
-    if (forwardedPort < 0) result.markInvalid(config.portHeader as string, port)
+    if (forwardedPort < 0) result.markInvalid(portName as string, port)
   }
 
-  const prefix = lastValue(headers, config.prefixHeader)
+  const prefixName = config.prefixHeader
+  const prefix = prefixName === null ? undefined : lastOf(headerText(headers, prefixName, headers[prefixName]))
   if (prefix !== undefined) {
     const valid = parsePrefix(prefix)
-    if (valid === null) result.markInvalid(config.prefixHeader as string, prefix)
+    if (valid === null) result.markInvalid(prefixName as string, prefix)
     else result.prefix = valid
   }
 
