@@ -24,10 +24,12 @@ const NAMED = new Map<string, readonly string[]>([
 export type Interval = [bigint, bigint]
 
 /** The blocks of an allowlist before merging: IPv4 as [first, last] numbers,
- *  IPv6 as 8 words each (first address, then last address). */
+ *  IPv6 as 8 words each (first address, then last address); and the texts of
+ *  the single addresses. */
 interface Blocks {
   v4: number[]
   v6: number[]
+  texts: string[]
 }
 
 /** The compiled allowlist. */
@@ -40,9 +42,11 @@ export class Allowlist {
   private readonly v4Ends: Float64Array
   private readonly v6Starts: Uint32Array
   private readonly v6Ends: Uint32Array
+  /** The single addresses listed, spelled as Node spells a socket peer. */
+  private readonly addressTexts: Set<string>
 
   constructor (entries: readonly string[]) {
-    const blocks: Blocks = { v4: [], v6: [] }
+    const blocks: Blocks = { v4: [], v6: [], texts: [] }
     const covering: string[] = []
     for (const entry of entries) {
       const before = blocks.v4.length
@@ -53,8 +57,19 @@ export class Allowlist {
     }
     this.entries = entries
     this.coveringIPv4 = [...new Set(covering)]
+    this.addressTexts = new Set(blocks.texts)
     ;[this.v4Starts, this.v4Ends] = mergeV4(blocks.v4)
     ;[this.v6Starts, this.v6Ends] = mergeV6(blocks.v6)
+  }
+
+  /**
+   * Whether `peer` is the text of a single address on the list (`10.0.0.1`,
+   * `::ffff:10.0.0.1`, `2001:db8::1`): the usual peer, a proxy listed by its
+   * address, is then trusted without being parsed. False says nothing: the
+   * peer may be in a range, or spelled otherwise.
+   */
+  listsAddressText (peer: string): boolean {
+    return this.addressTexts.has(peer)
   }
 
   /** Whether `ip` is inside one of the ranges. */
@@ -194,11 +209,13 @@ function addEntry (entry: string, written: string, blocks: Blocks): void {
         `which holds every IPv4 address; for the IPv4 range write ${dottedNetwork(ip.v4, prefix)}/${prefix} ` +
         `(or ${entry.slice(0, slash)}/${prefix + 96})`)
     }
+    if (v4Prefix === 32) blocks.texts.push(ip.toString(), '::ffff:' + ip.toString())
     const size = 2 ** (32 - v4Prefix)
     const first = ip.v4 - ip.v4 % size // a CIDR with host bits set means its network
     blocks.v4.push(first, first + size - 1)
     return
   }
+  if (prefix === 128) blocks.texts.push(ip.toString())
   const m = [wordMask(prefix, 0), wordMask(prefix, 1), wordMask(prefix, 2), wordMask(prefix, 3)]
   const w = [ip.w0, ip.w1, ip.w2, ip.w3]
   const first = w.map((word, k) => (word & m[k]) >>> 0)

@@ -2,7 +2,6 @@
 // and prefix it asked for, from the headers of trusted proxies only.
 
 import { endpointAt, ipAt, ipv4At, portAt, type IP } from './ip'
-import type { Allowlist } from './allowlist'
 import { headerText, lastElement, skipSpaces, trimSpacesEnd, type RequestHeaders } from './list'
 import { parseHost, parsePrefix, parseProto } from './host'
 import { ForwardedChain, ListChain, trusts, walk, type Stop, type WalkRecord } from './walk'
@@ -119,9 +118,14 @@ function zoneStart (peer: string): number {
 
 /** Whether the socket peer (hop 0) is a trusted proxy. A zone id (`fe80::1%eth0`) is not part of the match. */
 export function trustsPeer (config: Config, peer: string, record: Pick<WalkRecord, 'trustError'>): boolean {
-  // The usual peer, an IPv4 address against an allowlist, needs no address object.
-  const v4 = config.allowlist === null ? -1 : ipv4At(peer, 0, peer.length)
-  if (v4 >= 0) return (config.allowlist as Allowlist).matchesV4(v4)
+  // The usual peers need no address object: a proxy listed by its address is
+  // found by its text, any other IPv4 peer is matched as a number.
+  const allowlist = config.allowlist
+  if (allowlist !== null) {
+    if (allowlist.listsAddressText(peer)) return true
+    const v4 = ipv4At(peer, 0, peer.length)
+    if (v4 >= 0) return allowlist.matchesV4(v4)
+  }
   const address = ipAt(peer, 0, peer.length) ?? ipAt(peer, 0, zoneStart(peer))
   return address !== null && trusts(config, address, 0, record)
 }

@@ -161,3 +161,15 @@ t.test('10,000 entries compile and match like a linear scan', async (t) => {
   t.ok(inside >= 1000, `${inside} addresses inside`)
   t.equal(allowlist.ranges.v6.length, 1, 'adjacent IPv6 blocks merge')
 })
+
+t.test('a single address on the list is known by the texts Node gives a socket peer, and nothing else is', async (t) => {
+  const allowlist = compileTrust(['10.0.0.1', '::ffff:10.0.0.2', '10.0.0.3/32', '::ffff:10.0.0.4/128', '2001:db8::1', '2001:DB8:0:0:0:0:0:5/128', 'loopback', '10.1.0.0/16', '2001:db8:1::/64'])
+  const listed = ['10.0.0.1', '::ffff:10.0.0.1', '10.0.0.2', '::ffff:10.0.0.2', '10.0.0.3', '::ffff:10.0.0.3', '10.0.0.4', '::ffff:10.0.0.4',
+    '2001:db8::1', '2001:db8::5', '::1']
+  for (const text of listed) t.equal(allowlist.listsAddressText(text), true, text)
+  // Ranges (even their first address), other spellings and zone ids are not
+  // found by text: they are parsed and matched (resolve.test.ts).
+  const others = ['127.0.0.1', '10.1.0.0', '10.1.2.3', '2001:db8:1::', '2001:db8:1::1', '2001:DB8::1', '2001:db8:0::1', '::FFFF:10.0.0.1',
+    '::ffff:a00:1', '0:0:0:0:0:ffff:10.0.0.1', '10.0.0.1%eth0', '::1%lo', '10.0.0.1 ', '10.0.0.5', '10.0.0.3/32', '']
+  for (const text of others) t.equal(allowlist.listsAddressText(text), false, JSON.stringify(text))
+})

@@ -24,6 +24,16 @@ t.test('peers with a zone id are matched on their address', async (t) => {
   t.same(seen, ['fe80::1'])
 })
 
+t.test('a listed proxy is trusted in every spelling of its address, and an address next to it is not', async (t) => {
+  // A peer spelled as Node spells it is found by its text; any other spelling is parsed.
+  const config = normalizeOptions({ trustedProxies: ['10.0.0.1', '2001:db8::1', '198.51.100.0/24'] })
+  const trustedPeers = ['10.0.0.1', '::ffff:10.0.0.1', '::FFFF:10.0.0.1', '::ffff:a00:1', '0:0:0:0:0:ffff:10.0.0.1',
+    '2001:db8::1', '2001:DB8::1', '2001:db8:0:0:0:0:0:1', '2001:db8::1%eth0', '198.51.100.0', '198.51.100.9', '::ffff:198.51.100.9']
+  for (const peer of trustedPeers) t.equal(resolve(config, peer, { 'x-forwarded-for': '203.0.113.7' })?.ip, '203.0.113.7', peer)
+  const untrustedPeers = ['10.0.0.0', '10.0.0.2', '::ffff:10.0.0.2', '2001:db8::', '2001:db8::2', '198.51.101.0', '010.0.0.1', '10.0.0.1 ', '::10.0.0.1']
+  for (const peer of untrustedPeers) t.equal(resolve(config, peer, { 'x-forwarded-for': '203.0.113.7' })?.ip, peer, peer)
+})
+
 t.test('header values given as arrays are read as joined lines', async (t) => {
   const config = normalizeOptions({ trustedProxies: '10.0.0.0/8' })
   const r = resolve(config, '10.0.0.1', { 'x-forwarded-for': ['6.6.6.6', '203.0.113.7, 10.0.0.2'], 'x-forwarded-host': ['a.example', 'b.example'] })
