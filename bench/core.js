@@ -19,12 +19,15 @@ const { normalizeOptions } = require(path.join(LIB, 'options.js'))
 const { resolve } = require(path.join(LIB, 'resolve.js'))
 const { readProxyHeader } = require(path.join(LIB, 'proxy-header.js'))
 
-/** resolve() on the normal request with `entries` trusted, checked first. */
-function resolveNormal (entries) {
+/** A peer inside SMALL's 10.0.0.0/8 and not listed by itself: the allowlist's ranges are searched for it. */
+const RANGE_PEER = '10.20.30.40'
+
+/** resolve() on the normal request (from `peer`) with `entries` trusted, checked first. */
+function resolveNormal (entries, peer = PEER) {
   const config = normalizeOptions({ trustedProxies: entries })
-  const result = resolve(config, PEER, HEADERS)
+  const result = resolve(config, peer, HEADERS)
   assert.deepStrictEqual([result.ip, result.hostname, result.protocol], [CLIENT, 'shop.example.com', 'https'])
-  return () => resolve(config, PEER, HEADERS)
+  return () => resolve(config, peer, HEADERS)
 }
 
 /** readProxyHeader() on one whole header, checked first. */
@@ -56,7 +59,11 @@ function run ({ long = false } = {}) {
   const versusProxyAddr = paired(ours, () => proxyaddr(request, trust), settings)
 
   // The same code with either configuration: only the allowlist differs.
-  const versusSmall = paired(resolveNormal(largeAllowlist()), ours, settings)
+  // The normal peer is listed by its address, and found by its text in
+  // either; a peer in a range makes the 10,000 entries' ranges searched.
+  const large = largeAllowlist()
+  const versusSmall = paired(resolveNormal(large), ours, settings)
+  const inRange = paired(resolveNormal(large, RANGE_PEER), resolveNormal(SMALL, RANGE_PEER), settings)
 
   // The PROXY header, parsed as it arrives: the whole header in one Buffer.
   const { V2ProxyProtocol, V1BinaryProxyProtocol, V1ProxyProtocol } = proxyProtocolJs
@@ -82,7 +89,9 @@ function run ({ long = false } = {}) {
     proxyAddrOverResolve: 1 / versusProxyAddr.ratio,
     largeNs: versusSmall.subjectNs,
     smallNs: versusSmall.yardstickNs,
-    largeOverSmall: versusSmall.ratio
+    largeOverSmall: versusSmall.ratio,
+    rangePeerNs: inRange.yardstickNs,
+    rangePeerLargeOverSmall: inRange.ratio
   }
 }
 

@@ -90,6 +90,8 @@ function table ({ e2e, core, hostile }) {
   row('`resolve()`, 2 entries, per call', `${core.resolveNs.toFixed(0)} ns`, '≤ 150 ns', core.resolveNs <= 150)
   row('`proxy-addr` (compiled trust, same client) / `resolve()`', `${x(core.proxyAddrOverResolve, 1)} (proxy-addr ${core.proxyAddrNs.toFixed(0)} ns)`)
   row('`resolve()` with 10,000 entries / with 2', x(core.largeOverSmall), '≤ 1.05×', core.largeOverSmall <= 1.05)
+  row('the same from a peer in a listed range (10.20.30.40 in 10.0.0.0/8): 10,000 entries / 2',
+    `${x(core.rangePeerLargeOverSmall)} (2 entries ${core.rangePeerNs.toFixed(0)} ns)`, '≤ 1.05×', core.rangePeerLargeOverSmall <= 1.05)
 
   section('The PROXY header, no connection: `readProxyHeader()` on the whole header, paired batch by batch with proxy-protocol-js parsing the same bytes')
   row('`readProxyHeader()`, v2, TCP over IPv4 with two TLVs (SSL, AWS), 72 bytes', `${core.proxyV2Ns.toFixed(0)} ns`, '≤ 1 µs', core.proxyV2Ns <= 1000)
