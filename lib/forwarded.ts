@@ -25,7 +25,7 @@
  *   not obs-text: they make the element malformed.
  */
 
-import { IP, ipAt, ipv4At, portAt } from './ip'
+import { IP, ipAt, ipv4At, ipv6At, portAt } from './ip'
 import { skipSpaces, trimSpacesEnd } from './list'
 
 /** The registered parameters of one element, unquoted and unescaped. */
@@ -265,8 +265,8 @@ export function forwardedNodeAt (value: string, start: number, end: number): IP 
     const v4 = ipv4At(value, start, end)
     if (v4 >= 0) return new IP(v4, 0, 0, 0, 0, false, value, start, end)
   } else if (value.charCodeAt(start + 1) === 91 && value.charCodeAt(end - 2) === 93) {
-    const ip = ipAt(value, start + 2, end - 2)
-    if (ip !== null && ip.written6) return ip
+    const ip = ipv6At(value, start + 2, end - 2)
+    if (ip !== null) return ip
   }
   return forwardedNode(valueText(value, start, end))
 }

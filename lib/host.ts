@@ -2,7 +2,7 @@
 // host with an optional port), the protocol, the port and the path prefix.
 // Each parser takes one list element and returns what it found, or null.
 
-import { ipAt, portAt } from './ip'
+import { ipv6At, portAt } from './ip'
 
 /** A forwarded host: `host` as sent, its name part, and its port (null without one). */
 export interface ForwardedHost {
@@ -67,8 +67,7 @@ export function parseHost (text: string): ForwardedHost | null {
   if (text.charCodeAt(0) === 91) { // [
     nameEnd = text.indexOf(']') + 1
     if (nameEnd === 0) return null
-    const literal = ipAt(text, 1, nameEnd - 1)
-    if (!(literal !== null && literal.written6) && !isIPvFuture(text, 1, nameEnd - 1)) return null
+    if (ipv6At(text, 1, nameEnd - 1) === null && !isIPvFuture(text, 1, nameEnd - 1)) return null
   } else {
     nameEnd = regNameEnd(text, 0, end)
     if (nameEnd === 0) return null

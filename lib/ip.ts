@@ -77,47 +77,54 @@ const LONGEST_IPV6 = 45
 
 /**
  * The eight 16-bit groups of the IPv6 address in text[start, end), or null,
- * in one pass: `h16` groups separated by `:`, at most one `::`, and maybe a
- * dotted quad as the last two groups. The groups after a `::` are read
- * after the ones before it, then moved to the end with zeros between.
+ * reading each character once: `h16` groups separated by `:`, at most one
+ * `::`, and maybe a dotted quad as the last two groups. The groups after a
+ * `::` are read after the ones before it, then moved to the end with zeros
+ * between.
  */
 function ipv6Groups (text: string, start: number, end: number): number[] | null {
   const groups = [0, 0, 0, 0, 0, 0, 0, 0]
   let count = 0
   let gap = -1 // how many groups came before the `::`
-  let i = start
-  if (text.charCodeAt(i) === 58) { // a leading `::`
-    if (text.charCodeAt(i + 1) !== 58) return null
-    gap = 0
-    i += 2
-  }
-  while (i < end) {
-    const first = i
-    let value = 0
-    while (i < end && i - first < 4) {
-      const h = hexValue(text.charCodeAt(i))
-      if (h < 0) break
+  let value = 0
+  let digits = 0 // of the group being read
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i)
+    const h = hexValue(c)
+    if (h >= 0) {
+      if (digits === 4) return null
       value = value * 16 + h
-      i++
-    }
-    if (i < end && text.charCodeAt(i) === 46) { // the last two groups as a dotted quad
-      const quad = ipv4At(text, first, end)
-      if (quad < 0 || count > 6) return null
+      digits++
+    } else if (c === 58 && digits > 0) { // `:` after a group
+      if (count === 8) return null
+      groups[count++] = value
+      value = 0
+      digits = 0
+    } else if (c === 58 && gap < 0 && (i > start || text.charCodeAt(i + 1) === 58)) {
+      // the second `:` of `::` (or the first, at the start)
+      gap = count
+      if (i === start) i++
+    } else if (c === 46 && count < 7) { // the last two groups as a dotted quad
+      const quad = ipv4At(text, i - digits, end)
+      if (quad < 0) return null
       groups[count++] = Math.floor(quad / 65536)
       groups[count++] = quad % 65536
-      break
-    }
-    if (i === first || count === 8) return null
-    groups[count++] = value
-    if (i === end) break
-    if (text.charCodeAt(i) !== 58 || i + 1 === end) return null // not `:`, or a trailing one
-    i++
-    if (text.charCodeAt(i) === 58) { // `::`
-      if (gap >= 0) return null
-      gap = count
-      i++
+      return placeGroups(groups, count, gap)
+    } else {
+      return null
     }
   }
+  if (digits > 0) {
+    if (count === 8) return null
+    groups[count++] = value
+  } else if (gap !== count) {
+    return null // a `:` at the end that is not `::`
+  }
+  return placeGroups(groups, count, gap)
+}
+
+/** The groups of an address read as `count` groups with a `::` after the first `gap` (-1: none), or null. */
+function placeGroups (groups: number[], count: number, gap: number): number[] | null {
   if (gap < 0) return count === 8 ? groups : null
   if (count > 7) return null
   for (let k = count - 1; k >= gap; k--) {
@@ -130,7 +137,11 @@ function ipv6Groups (text: string, start: number, end: number): number[] | null 
 /** The address (IPv4 or IPv6, no brackets, no zone id) in text[start, end), or null. */
 export function ipAt (text: string, start: number, end: number): IP | null {
   const v4 = ipv4At(text, start, end)
-  if (v4 >= 0) return new IP(v4, 0, 0, 0, 0, false, text, start, end)
+  return v4 >= 0 ? new IP(v4, 0, 0, 0, 0, false, text, start, end) : ipv6At(text, start, end)
+}
+
+/** The address in IPv6 syntax (maybe IPv4-mapped) in text[start, end), or null. */
+export function ipv6At (text: string, start: number, end: number): IP | null {
   if (end - start < 2 || end - start > LONGEST_IPV6) return null
   const g = ipv6Groups(text, start, end)
   if (g === null) return null
@@ -165,18 +176,18 @@ export function endpointAt (text: string, start: number, end: number): IP | null
     const close = indexIn(text, 93, start, end) // ]
     if (close < 0) return null
     if (close + 1 < end && (text.charCodeAt(close + 1) !== 58 || portAt(text, close + 2, end) < 0)) return null
-    const ip = ipAt(text, start + 1, close)
-    return ip !== null && ip.written6 ? ip : null
+    return ipv6At(text, start + 1, close)
   }
   const v4 = ipv4At(text, start, end)
   if (v4 >= 0) return new IP(v4, 0, 0, 0, 0, false, text, start, end)
   const colon = indexIn(text, 58, start, end)
-  if (colon < 0) return ipAt(text, start, end)
-  // A dotted quad before the first colon takes a port; anything else can only
-  // be an unbracketed IPv6 address, which takes none.
+  if (colon < 0) return null
+  // Before the first colon, IPv6 has a group (at most 4 characters) and a
+  // dotted quad with a port has its address (at least 7). An unbracketed
+  // IPv6 address takes no port.
+  if (colon - start <= 4) return ipv6At(text, start, end)
   const quad = ipv4At(text, start, colon)
-  if (quad < 0) return ipAt(text, start, end)
-  return portAt(text, colon + 1, end) < 0 ? null : new IP(quad, 0, 0, 0, 0, false, text, start, colon)
+  return quad < 0 || portAt(text, colon + 1, end) < 0 ? null : new IP(quad, 0, 0, 0, 0, false, text, start, colon)
 }
 
 /** The first index of the character `code` in text[start, end), or -1. */
