@@ -38,6 +38,13 @@ function isIPs () {
   return family
 }
 
+/** The same on an IPv6 address: the yardstick of the entry's own family, for the IPv6 chains. */
+function isIPv6s () {
+  let family = 0
+  for (let i = 0; i < ISIP_PER; i++) family += net.isIP('2001:db8::1')
+  return family
+}
+
 function run ({ long = false } = {}) {
   const settings = long ? { rounds: 61, warmUpMs: 300 } : { rounds: 25, warmUpMs: 120 }
   const shapes = SHAPES.map((shape) => {
@@ -54,7 +61,18 @@ function run ({ long = false } = {}) {
     assert.strictEqual(result.stop, 'leftmost', `${c.name}: the walk goes to the leftmost entry`)
     assert.strictEqual(result.ips.length, c.count + 1, `${c.name}: every entry is walked`)
     const r = paired(() => resolve(config, c.peer, headers), isIPs, { ...settings, per: ISIP_PER })
-    return { header: c.header, name: c.name, length: c.value.length, entries: c.count, perEntry: r.ratio / c.count, ns: r.subjectNs, isIPNs: r.yardstickNs, spread: r.spread.map((x) => x / c.count) }
+    const v6 = c.unit.includes(':') ? paired(() => resolve(config, c.peer, headers), isIPv6s, { ...settings, per: ISIP_PER }) : null
+    return {
+      header: c.header,
+      name: c.name,
+      length: c.value.length,
+      entries: c.count,
+      perEntry: r.ratio / c.count,
+      ns: r.subjectNs,
+      isIPNs: r.yardstickNs,
+      spread: r.spread.map((x) => x / c.count),
+      perEntryOfIPv6: v6 === null ? null : v6.ratio / c.count
+    }
   })
   return { settings, shapes, chains }
 }

@@ -109,7 +109,8 @@ function table ({ e2e, core, hostile }) {
   const isIPNs = median(hostile.chains.map((c) => c.isIPNs))
   section(`Forged chains of trusted entries, walked to the leftmost: cost per entry as a multiple of one \`net.isIP('10.0.0.1')\` (${isIPNs.toFixed(0)} ns)`)
   for (const c of hostile.chains) {
-    row(`${c.name}, ${c.entries.toLocaleString('en-US')} entries`, `${c.perEntry.toFixed(2)} per entry (${us(c.ns)} in all)`, '≤ 5', c.perEntry <= 5)
+    const ofIPv6 = c.perEntryOfIPv6 === null ? '' : `; ${c.perEntryOfIPv6.toFixed(2)} \`net.isIP('2001:db8::1')\` per entry`
+    row(`${c.name}, ${c.entries.toLocaleString('en-US')} entries`, `${c.perEntry.toFixed(2)} per entry (${us(c.ns)} in all)${ofIPv6}`, '≤ 5', c.perEntry <= 5)
   }
   const [head, ...body] = rows
   return [`| ${head.join(' | ')} |`, '|---|---|---|---|', ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n')
