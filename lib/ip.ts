@@ -88,7 +88,13 @@ function ipv6Groups (text: string, start: number, end: number): number[] | null 
   let gap = -1 // how many groups came before the `::`
   let value = 0
   let digits = 0 // of the group being read
-  for (let i = start; i < end; i++) {
+  let from = start
+  if (text.charCodeAt(start) === 58) { // a leading `::`
+    if (text.charCodeAt(start + 1) !== 58) return null
+    gap = 0
+    from = start + 2
+  }
+  for (let i = from; i < end; i++) {
     const c = text.charCodeAt(i)
     const h = hexValue(c)
     if (h >= 0) {
@@ -100,10 +106,8 @@ function ipv6Groups (text: string, start: number, end: number): number[] | null 
       groups[count++] = value
       value = 0
       digits = 0
-    } else if (c === 58 && gap < 0 && (i > start || text.charCodeAt(i + 1) === 58)) {
-      // the second `:` of `::` (or the first, at the start)
+    } else if (c === 58 && gap < 0) { // the second `:` of `::`
       gap = count
-      if (i === start) i++
     } else if (c === 46 && count < 7) { // the last two groups as a dotted quad
       const quad = ipv4At(text, i - digits, end)
       if (quad < 0) return null
