@@ -12,15 +12,12 @@ const assert = require('node:assert')
 const path = require('node:path')
 const proxyaddr = require('proxy-addr')
 const proxyProtocolJs = require('proxy-protocol-js')
-const { LIB, SMALL, PEER, CLIENT, HEADERS, largeAllowlist, PROXY_SOURCE, PROXY_DESTINATION, PROXY_V2, PROXY_V1 } = require('./inputs')
+const { LIB, SMALL, PEER, RANGE_PEER, CLIENT, HEADERS, largeAllowlist, PROXY_SOURCE, PROXY_DESTINATION, PROXY_V2, PROXY_V1 } = require('./inputs')
 const { paired } = require('./timing')
 
 const { normalizeOptions } = require(path.join(LIB, 'options.js'))
 const { resolve } = require(path.join(LIB, 'resolve.js'))
 const { readProxyHeader } = require(path.join(LIB, 'proxy-header.js'))
-
-/** A peer inside SMALL's 10.0.0.0/8 and not listed by itself: the allowlist's ranges are searched for it. */
-const RANGE_PEER = '10.20.30.40'
 
 /** resolve() on the normal request (from `peer`) with `entries` trusted, checked first. */
 function resolveNormal (entries, peer = PEER) {

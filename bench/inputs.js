@@ -15,6 +15,8 @@ const LIB = path.resolve(process.env.BENCH_LIB ?? path.join(__dirname, '..', 'di
 /** The 2-entry allowlist: the socket peer (loopback) and a private block. */
 const SMALL = ['127.0.0.1', '10.0.0.0/8']
 const PEER = '127.0.0.1'
+/** A peer inside SMALL's 10.0.0.0/8 and not listed by itself: the allowlist's ranges are searched for it (PEER is found by its text). */
+const RANGE_PEER = '10.20.30.40'
 const CLIENT = '203.0.113.7'
 /** A request from a trusted loopback proxy that names its client. */
 const HEADERS = {
@@ -205,4 +207,4 @@ const flat = (text) => Buffer.from(text, 'latin1').toString('latin1')
 for (const shape of SHAPES) shape.value = flat(shape.value)
 for (const c of CHAINS) c.value = flat(c.value)
 
-module.exports = { LIB, SMALL, PEER, CLIENT, HEADERS, EXPECTED, largeAllowlist, SHAPES, CHAINS, PROXY_SOURCE, PROXY_DESTINATION, PROXY_V2, PROXY_V1 }
+module.exports = { LIB, SMALL, PEER, RANGE_PEER, CLIENT, HEADERS, EXPECTED, largeAllowlist, SHAPES, CHAINS, PROXY_SOURCE, PROXY_DESTINATION, PROXY_V2, PROXY_V1 }

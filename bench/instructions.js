@@ -29,7 +29,7 @@
 const assert = require('node:assert')
 const { spawn } = require('node:child_process')
 const os = require('node:os')
-const { HEADERS, PEER, EXPECTED } = require('./inputs')
+const { HEADERS, PEER, RANGE_PEER, EXPECTED } = require('./inputs')
 
 const VALGRIND = process.env.VALGRIND ?? '/usr/bin/valgrind'
 const NODE_FLAGS = ['--predictable', '--single-threaded', '--predictable-gc-schedule', '--no-minor-gc-task',
@@ -39,15 +39,20 @@ const LABELS = {
   bare: 'bare Fastify',
   plugin: 'fastify-proxy-fix, 2 entries',
   trustProxy: 'Fastify trustProxy, 2 entries',
-  'plugin-10k': 'fastify-proxy-fix, 10,000 entries'
+  'plugin-10k': 'fastify-proxy-fix, 10,000 entries, from a peer in a listed range'
 }
 
-/** In the process under valgrind: `count` injected normal requests. */
+/**
+ * In the process under valgrind: `count` injected normal requests. With
+ * 10,000 entries they come from a peer in a listed range, so that the
+ * ranges are searched (the normal peer is listed by its address, and found
+ * by its text in any allowlist).
+ */
 async function child (variant, count) {
   const { build } = require('./server')
   const app = await build(variant)
   await app.ready()
-  const request = { method: 'GET', url: '/', headers: HEADERS, remoteAddress: PEER }
+  const request = { method: 'GET', url: '/', headers: HEADERS, remoteAddress: variant === 'plugin-10k' ? RANGE_PEER : PEER }
   const first = await app.inject(request)
   const expected = variant === 'bare' ? { ip: PEER, hostname: 'localhost', protocol: 'http' } : EXPECTED
   assert.deepStrictEqual(first.json(), expected, `${variant} answers what it should`)
