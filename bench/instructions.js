@@ -18,12 +18,15 @@
 //
 // Each variant runs twice, with WARM + N and WARM + 2N requests; the
 // difference over N is what one request costs once the process is warm,
-// without startup or first compilations. The child yields to the event loop
+// without startup or compilations: up to request 5,000 or so V8 is still
+// optimising (a sixth of bare Fastify's count between requests 3,000 and
+// 5,000 was the compiler's), and when it compiles which function moves with
+// any change to the code, by ±0.4% of a request's count. The child yields to the event loop
 // every few requests, as a server does (injected requests awaited back to
 // back keep their garbage alive until the loop turns). Counts do not depend
 // on the machine's load, so two processes run at once.
 //
-//   npm run bench:instructions [-- --requests N]     (default N 2000, WARM 1000)
+//   npm run bench:instructions [-- --requests N]     (default N 4000, WARM 2000: requests 6,000 to 10,000)
 //   node bench/instructions.js --child VARIANT COUNT  (what runs under valgrind)
 
 const assert = require('node:assert')
@@ -95,7 +98,7 @@ async function pool (tasks, limit) {
   return results
 }
 
-async function run ({ requests = 2000, warm = 1000, log = () => {} } = {}) {
+async function run ({ requests = 4000, warm = 2000, log = () => {} } = {}) {
   const started = process.hrtime.bigint()
   const jobs = []
   for (const variant of VARIANTS) {
