@@ -209,7 +209,10 @@ function addEntry (entry: string, written: string, blocks: Blocks): void {
         `which holds every IPv4 address; for the IPv4 range write ${dottedNetwork(ip.v4, prefix)}/${prefix} ` +
         `(or ${entry.slice(0, slash)}/${prefix + 96})`)
     }
-    if (v4Prefix === 32) blocks.texts.push(ip.toString(), '::ffff:' + ip.toString())
+    if (v4Prefix === 32) {
+      const dotted = ip.toString()
+      blocks.texts.push(dotted, '::ffff:' + dotted)
+    }
     const size = 2 ** (32 - v4Prefix)
     const first = ip.v4 - ip.v4 % size // a CIDR with host bits set means its network
     blocks.v4.push(first, first + size - 1)
