@@ -104,7 +104,7 @@ export function createResolver (options: ProxyFixOptions): ProxyResolver {
       port: portFor(r, headers),
       protocol: protocolFor(r, socket) ?? 'http',
       prefix: r?.prefix ?? '',
-      originalIp: socket?.remoteAddress,
+      originalIp: r?.peer,
       originalHost: receivedHost(request),
       invalid: r?.invalid ?? null,
       proxyProtocol: r?.proxy ?? null

@@ -152,11 +152,12 @@ function walkProxySource (config: Config, result: Resolution, proxy: ProxyHeader
 
 /**
  * Resolves one request from its socket peer, its connection's PROXY header
- * (null without one) and its headers; null without a peer. For an untrusted
+ * (null without one) and its headers; null without a peer (or with one that
+ * is not a string, which Node never reports). For an untrusted
  * peer nothing is read: the result says so and holds only the peer.
  */
 export function resolve (config: Config, peer: string | undefined, headers: RequestHeaders, proxy: ProxyHeader | null = null): Resolution | null {
-  if (peer === undefined) return null
+  if (typeof peer !== 'string') return null
   const result = new Resolution(peer)
   if (!trustsPeer(config, peer, result)) return result
   result.trusted = true

@@ -122,6 +122,12 @@ t.test('malformed values: ignored (header treated as absent) or 400', async (t) 
     t.equal((await ask(reject, '10.0.0.1', { forwarded: header })).statusCode, 400, `refused ${short(header)}`)
   }
   t.equal((await ask(reject, '10.0.0.1', { forwarded: 'for=bogus, for=192.0.2.1' })).ip, '192.0.2.1', 'only what the walk reaches is judged')
+  // A bad host or proto is judged in the client's element only, on its own, as X-Forwarded-Host and -Proto are.
+  const proxyProto = await ask(reject, '10.0.0.1', { forwarded: 'for=198.51.100.1, for=10.0.0.2;proto=wss;host="a b"' })
+  t.same([proxyProto.ip, proxyProto.protocol], ['198.51.100.1', 'http'], 'host and proto of a proxy\'s element are not read (no 400)')
+  const clientProto = await ask(ignore, '10.0.0.1', { forwarded: 'for=203.0.113.7;proto=wss;host=shop.example' })
+  t.same([clientProto.ip, clientProto.hostname, clientProto.protocol], ['203.0.113.7', 'shop.example', 'http'],
+    'a bad proto is not taken; the client and a good host are')
   // An empty element, like one without for, names no address: the walk ends, no 400.
   for (const header of ['', ' ', 'for=192.0.2.1, ', 'proto=https']) {
     const seen = await ask(reject, '10.0.0.1', { forwarded: header })

@@ -268,6 +268,9 @@ t.test('createResolver: no socket, HTTP/2 :authority, and a Host rewritten after
     { trusted: false, ip: undefined, ips: [], host: '', hostname: '', port: null, protocol: 'http', prefix: '', originalIp: undefined, originalHost: '', invalid: null, proxyProtocol: null },
     'without a socket nothing is trusted')
   t.equal(resolveClient({ socket: null, headers: {} }).ip, undefined)
+  // Node never reports a peer that is not a string; a caller's own object might.
+  const odd = resolveClient({ socket: { remoteAddress: null as unknown as string }, headers: { 'x-forwarded-for': '203.0.113.7' } })
+  t.same([odd.trusted, odd.ip, odd.ips, odd.originalIp], [false, undefined, [], undefined], 'a null peer is no peer')
   const h2 = resolveClient(raw('203.0.113.9', { ':authority': 'h2.example:8443' }, { rawHeaders: [':method', 'GET', ':authority', 'h2.example:8443'] }))
   t.same([h2.host, h2.hostname, h2.port, h2.originalHost], ['h2.example:8443', 'h2.example', 8443, 'h2.example:8443'])
   const rewritten = resolveClient(raw('203.0.113.9', { host: 'shop.example' }, { rawHeaders: ['Host', 'backend:3000', 'Accept', '*/*'] }))
