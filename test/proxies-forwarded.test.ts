@@ -6,7 +6,7 @@
 import t from 'tap'
 import {
   CLIENT_A, freePorts, get, haveBinaries, headerLines, makeCertificate,
-  startApp, startHaproxy, startNginx, tempDir, view, type Seen
+  rawBody, sendRaw, startApp, startHaproxy, startNginx, tempDir, view, type Seen
 } from './proxies/harness'
 
 // This file's addresses: 127.0.7.x, and ::1 for the IPv6 clients.
@@ -21,7 +21,9 @@ const profiles = {
   nginx: { trustedProxies: NGINX, forwarded: true },
   haproxy: { trustedProxies: HAPROXY, forwarded: true },
   chain: { trustedProxies: [NGINX_INNER, HAPROXY_EDGE], forwarded: true },
-  inner: { trustedProxies: NGINX_INNER, forwarded: true }
+  inner: { trustedProxies: NGINX_INNER, forwarded: true },
+  nginxReject: { trustedProxies: NGINX, forwarded: true, onInvalid: 'reject' as const },
+  haproxyReject: { trustedProxies: HAPROXY, forwarded: true, onInvalid: 'reject' as const }
 }
 
 // What a client sends to try to choose its own address, host and protocol.
@@ -144,6 +146,24 @@ t.test('6. Forwarded (RFC 7239) from real proxies', async (t) => {
       originalHost: 'shop.example.test'
     })
     t.strictSame(headerLines(seen, 'forwarded'), [`for="[${IPV6}]";host="shop.example.test";proto=https`])
+  })
+
+  await t.test('HTTP/1.0 without a Host: no host= at all, so no 400 under reject', async (t) => {
+    for (const [proxy, port, profile] of [[NGINX, nginxHttp, 'nginxReject'], [HAPROXY, haproxyHttp, 'haproxyReject']] as const) {
+      const data = `GET /${profile} HTTP/1.0\r\nForwarded: for=6.6.6.6;host=evil.example\r\n\r\n`
+      const seen = rawBody((await sendRaw({ host: proxy, port, from: CLIENT_A, data })).received)
+      t.strictSame(view(seen), {
+        ip: CLIENT_A,
+        ips: [proxy, CLIENT_A],
+        hostname: '',
+        host: '',
+        port: null,
+        protocol: 'http',
+        originalIp: proxy,
+        originalHost: ''
+      }, profile)
+      t.strictSame(headerLines(seen, 'forwarded'), [`for=${CLIENT_A};proto=http`], profile)
+    }
   })
 
   const throughChain = async (profile: string): Promise<Seen> => await get({

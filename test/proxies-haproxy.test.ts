@@ -5,7 +5,7 @@
 import t from 'tap'
 import {
   CLIENT_A, freePorts, get, get2, haveBinaries, headerLines, makeCertificate,
-  startApp, startHaproxy, tempDir, view
+  rawBody, sendRaw, startApp, startHaproxy, tempDir, view
 } from './proxies/harness'
 
 // This file's addresses: 127.0.2.x.
@@ -15,7 +15,7 @@ const APP = '127.0.2.100'
 t.test('HAProxy in front of the app', async (t) => {
   if (!haveBinaries(t, ['haproxy', 'openssl'])) return
   const cert = await makeCertificate(tempDir(t, 'haproxy-cert'))
-  const app = await startApp(t, APP, { app: { trustedProxies: HAPROXY } })
+  const app = await startApp(t, APP, { app: { trustedProxies: HAPROXY }, reject: { trustedProxies: HAPROXY, onInvalid: 'reject' } })
   const [httpPort, httpsPort] = await freePorts(HAPROXY, 2)
   await startHaproxy(t, {
     recipe: 'haproxy/edge.cfg',
@@ -119,6 +119,22 @@ t.test('HAProxy in front of the app', async (t) => {
 
     const overTls = await get({ ...https, headers: forged })
     t.strictSame([overTls.ip, overTls.hostname, overTls.protocol], [CLIENT_A, 'shop.example.test', 'https'])
+  })
+
+  await t.test('HTTP/1.0 without a Host: no X-Forwarded-Host at all, so no 400 under reject', async (t) => {
+    const data = 'GET /reject HTTP/1.0\r\nX-Forwarded-Host: evil.example\r\n\r\n'
+    const seen = rawBody((await sendRaw({ host: HAPROXY, port: httpPort, from: CLIENT_A, data })).received)
+    t.strictSame(view(seen), {
+      ip: CLIENT_A,
+      ips: [HAPROXY, CLIENT_A],
+      hostname: '',
+      host: '',
+      port: null,
+      protocol: 'http',
+      originalIp: HAPROXY,
+      originalHost: ''
+    })
+    t.strictSame(headerLines(seen, 'x-forwarded-host'), [], 'the forged one is gone, and none is added')
   })
 
   await t.test('4. headers HAProxy does not set pass through untouched', async (t) => {

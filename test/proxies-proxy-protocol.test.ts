@@ -16,7 +16,7 @@ import http from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   CLIENT_A, SITE, freePorts, get, get2, getWithPort, haveBinaries, headerLines, makeCertificate,
-  runCurl, sendRaw, startApp, startHaproxy, startNginx, tempDir, view,
+  rawBody, runCurl, sendRaw, startApp, startHaproxy, startNginx, tempDir, view,
   type App, type Proxy, type Seen, type SeenProxyHeader
 } from './proxies/harness'
 
@@ -112,12 +112,6 @@ async function viaV1Balancer (t: Test, proxy: string, port: number): Promise<voi
 }
 
 /** The JSON body of a raw HTTP/1.1 response, or throws with what came back. */
-function rawBody (received: string): Seen {
-  const [head, body] = received.split('\r\n\r\n', 2)
-  if (!head.startsWith('HTTP/1.1 200 ')) throw new Error(`not a 200: ${JSON.stringify(received.slice(0, 200))}`)
-  return JSON.parse(body) as Seen
-}
-
 /** What a server may do with bytes that are not HTTP: answer 400, or close. */
 function refused (received: string): boolean {
   return received === '' || received.startsWith('HTTP/1.1 400 ')

@@ -1,6 +1,6 @@
 // Scenario 7: one client address in X-Real-IP, read with `clientIpHeader`.
 //   client → HAProxy (edge.cfg, TLS) → nginx (real-ip.conf: realip module) → app
-//   client → nginx (real-ip.conf) → app
+//   client → nginx (real-ip-edge.conf: nginx at the edge) → app
 //   client → Caddy (real-ip.Caddyfile: header_up X-Real-IP) → app
 
 import t from 'tap'
@@ -11,6 +11,7 @@ import {
 
 // This file's addresses: 127.0.6.x. Caddy connects from 127.0.0.1.
 const NGINX = '127.0.6.10'
+const NGINX_EDGE = '127.0.6.12'
 const HAPROXY = '127.0.6.20'
 const CADDY = '127.0.6.30'
 const CADDY_SOURCE = '127.0.0.1'
@@ -18,6 +19,7 @@ const APP = '127.0.6.100'
 
 const profiles = {
   nginx: { trustedProxies: NGINX, clientIpHeader: 'x-real-ip' },
+  edge: { trustedProxies: NGINX_EDGE, clientIpHeader: 'x-real-ip' },
   caddy: { trustedProxies: CADDY_SOURCE, clientIpHeader: 'x-real-ip' }
 }
 
@@ -26,6 +28,7 @@ t.test('7. X-Real-IP with clientIpHeader', async (t) => {
   const cert = await makeCertificate(tempDir(t, 'real-ip-cert'))
   const app = await startApp(t, APP, profiles)
   const [nginxPort] = await freePorts(NGINX, 1)
+  const [edgePort] = await freePorts(NGINX_EDGE, 1)
   const [haproxyHttp, haproxyHttps] = await freePorts(HAPROXY, 2)
   const [caddyPort] = await freePorts(CADDY, 1)
   await Promise.all([
@@ -33,6 +36,11 @@ t.test('7. X-Real-IP with clientIpHeader', async (t) => {
       recipe: 'nginx/real-ip.conf',
       vars: { LISTEN_HTTP: `${NGINX}:${nginxPort}`, PROXIES_BEFORE_NGINX: HAPROXY, APP: app.address },
       bind: NGINX
+    }),
+    startNginx(t, {
+      recipe: 'nginx/real-ip-edge.conf',
+      vars: { LISTEN_HTTP: `${NGINX_EDGE}:${edgePort}`, APP: app.address },
+      bind: NGINX_EDGE
     }),
     startHaproxy(t, {
       recipe: 'haproxy/edge.cfg',
@@ -80,24 +88,37 @@ t.test('7. X-Real-IP with clientIpHeader', async (t) => {
     }
   })
 
-  await t.test('nginx alone: a client\'s X-Real-IP and X-Forwarded-For are not believed', async (t) => {
+  await t.test('nginx at the edge: a client\'s X-Real-IP, X-Forwarded-For, -Host and -Proto are not believed', async (t) => {
+    const seen = await get({
+      host: NGINX_EDGE,
+      port: edgePort,
+      path: '/edge',
+      from: CLIENT_A,
+      headers: [['Host', 'Shop.Example.TEST:8080'], ...forged, ['X-Forwarded-Host', 'evil.example'], ['X-Forwarded-Proto', 'https']]
+    })
+    t.strictSame(view(seen), {
+      ip: CLIENT_A,
+      ips: [NGINX_EDGE, CLIENT_A],
+      hostname: 'Shop.Example.TEST',
+      host: 'Shop.Example.TEST:8080',
+      port: 8080,
+      protocol: 'http',
+      originalIp: NGINX_EDGE,
+      originalHost: 'shop.example.test'
+    })
+    t.strictSame(headerLines(seen, 'x-real-ip'), [CLIENT_A])
+    t.strictSame(headerLines(seen, 'x-forwarded-host'), ['Shop.Example.TEST:8080'])
+  })
+
+  await t.test('real-ip.conf reached directly passes a client\'s X-Forwarded-Host on: it belongs behind proxies only', async (t) => {
     const seen = await get({
       host: NGINX,
       port: nginxPort,
       path: '/nginx',
       from: CLIENT_A,
-      headers: [['Host', 'shop.example.test'], ...forged]
+      headers: [['Host', 'shop.example.test'], ...forged, ['X-Forwarded-Host', 'evil.example']]
     })
-    t.strictSame(view(seen), {
-      ip: CLIENT_A,
-      ips: [NGINX, CLIENT_A],
-      hostname: 'shop.example.test',
-      host: 'shop.example.test',
-      port: null,
-      protocol: 'http',
-      originalIp: NGINX,
-      originalHost: 'shop.example.test'
-    })
+    t.strictSame([seen.ip, seen.hostname], [CLIENT_A, 'evil.example'], 'the address is right, the host is the client\'s')
   })
 
   await t.test('Caddy with header_up X-Real-IP: the forged value is replaced', async (t) => {

@@ -684,6 +684,13 @@ export async function sendRaw (options: Raw): Promise<RawReply> {
   })
 }
 
+/** What the app saw, from a whole raw reply (it must be a 200). */
+export function rawBody (received: string): Seen {
+  const [head, body] = received.split('\r\n\r\n', 2)
+  if (!/^HTTP\/1\.[01] 200 /.test(head)) throw new Error(`not a 200: ${JSON.stringify(received.slice(0, 200))}`)
+  return JSON.parse(body) as Seen
+}
+
 export interface CurlResult {
   /** curl's exit code: 0, or e.g. 52 (the server closed without a reply). */
   code: number
