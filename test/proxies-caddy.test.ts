@@ -5,7 +5,7 @@
 import t from 'tap'
 import {
   CLIENT_A, freePorts, get, get2, haveBinaries, headerLines, makeCertificate,
-  startApp, startCaddy, tempDir, view
+  rawBody, sendRaw, startApp, startCaddy, tempDir, view
 } from './proxies/harness'
 
 // This file's addresses: 127.0.3.x. Caddy 2.6 cannot choose the address it
@@ -17,7 +17,7 @@ const APP = '127.0.3.100'
 t.test('Caddy in front of the app', async (t) => {
   if (!haveBinaries(t, ['caddy', 'openssl'])) return
   const cert = await makeCertificate(tempDir(t, 'caddy-cert'))
-  const app = await startApp(t, APP, { app: { trustedProxies: CADDY_SOURCE } })
+  const app = await startApp(t, APP, { app: { trustedProxies: CADDY_SOURCE }, reject: { trustedProxies: CADDY_SOURCE, onInvalid: 'reject' } })
   const [httpPort, httpsPort] = await freePorts(CADDY, 2)
   await startCaddy(t, {
     recipe: 'caddy/Caddyfile',
@@ -26,6 +26,15 @@ t.test('Caddy in front of the app', async (t) => {
   })
   const http = { host: CADDY, port: httpPort, path: '/app', from: CLIENT_A }
   const https = { host: CADDY, port: httpsPort, path: '/app', from: CLIENT_A, ca: cert.pem }
+
+  await t.test('HTTP/1.0 without a Host: Caddy sends an empty X-Forwarded-Host, which is malformed', async (t) => {
+    const data = (profile: string): string => `GET /${profile} HTTP/1.0\r\nX-Forwarded-Host: evil.example\r\n\r\n`
+    const seen = rawBody((await sendRaw({ host: CADDY, port: httpPort, from: CLIENT_A, data: data('app') })).received)
+    t.strictSame(headerLines(seen, 'x-forwarded-host'), [''])
+    t.strictSame([seen.ip, seen.hostname, seen.originalHost], [CLIENT_A, APP, app.address], 'ignored: the Host Caddy wrote')
+    const refused = await sendRaw({ host: CADDY, port: httpPort, from: CLIENT_A, data: data('reject') })
+    t.match(refused.received, /^HTTP\/1\.[01] 400 [^]*Invalid x-forwarded-host header from a trusted proxy: \\"\\"/, 'refused under reject')
+  })
 
   await t.test('1. HTTP: client, host and port from X-Forwarded-*', async (t) => {
     const seen = await get({ ...http, headers: [['Host', 'Shop.Example.TEST:8080']] })
