@@ -28,14 +28,6 @@
 import { IP, ipAt, ipv4At, ipv6At, portAt } from './ip'
 import { skipSpaces, trimSpacesEnd } from './list'
 
-/** The registered parameters of one element, unquoted and unescaped. */
-export interface ForwardedElement {
-  for?: string
-  by?: string
-  host?: string
-  proto?: string
-}
-
 const DQUOTE = 0x22
 const COMMA = 0x2c
 const SEMICOLON = 0x3b
@@ -216,16 +208,6 @@ export function spanText (value: string, start: number, end: number): string | u
   return start < 0 ? undefined : valueText(value, start, end)
 }
 
-/** The registered parameters of parsed spans, as an object with only those given. */
-function elementOf (value: string, spans: ElementSpans): ForwardedElement {
-  const element: ForwardedElement = {}
-  if (spans.forStart >= 0) element.for = valueText(value, spans.forStart, spans.forEnd)
-  if (spans.byStart >= 0) element.by = valueText(value, spans.byStart, spans.byEnd)
-  if (spans.hostStart >= 0) element.host = valueText(value, spans.hostStart, spans.hostEnd)
-  if (spans.protoStart >= 0) element.proto = valueText(value, spans.protoStart, spans.protoEnd)
-  return element
-}
-
 // Extension pairs one after another, each followed by `;` or the end: token
 // "=" (token / quoted-string), as long as the name is not a registered one.
 const EXTENSIONS = /^(?:(?!(?:for|by|host|proto)=)[!#$%&'*+\-.^_`|~0-9A-Za-z]+=(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*")(?:;|$))*/i
@@ -286,22 +268,4 @@ export function forwardedNode (node: string): IP | typeof HIDDEN | null {
   if (ip !== null) return ip.written6 === bracketed ? ip : null
   if (bracketed) return null
   return (name.length === 7 && name.toLowerCase() === 'unknown') || isObfuscated(name) ? HIDDEN : null
-}
-
-/**
- * Parses a whole `Forwarded` header value: its elements left to right, or
- * null when any of them is malformed. The walk never needs this (it reads
- * from the right, only as far as it goes); diagnostics and tests do.
- */
-export function parseForwarded (value: string): ForwardedElement[] | null {
-  const elements: ForwardedElement[] = []
-  const spans = new ElementSpans()
-  const firstComma = value.indexOf(',')
-  for (let end = value.length; end >= 0;) {
-    const comma = elementComma(value, end, firstComma)
-    if (!parseElement(value, comma + 1, end, spans)) return null
-    elements.push(elementOf(value, spans))
-    end = comma
-  }
-  return elements.reverse()
 }

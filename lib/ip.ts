@@ -246,13 +246,3 @@ function isZero (bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (bytes[i] !== 0) return false
   return true
 }
-
-/** The canonical text of a bare address, or null when `text` is not one. */
-export function parseIP (text: string): string | null {
-  return ipAt(text, 0, text.length)?.toString() ?? null
-}
-
-/** The canonical address of a list entry that may carry a port, or null. */
-export function parseEndpoint (text: string): string | null {
-  return endpointAt(text, 0, text.length)?.toString() ?? null
-}

@@ -2,8 +2,8 @@ import { deepStrictEqual, equal } from 'node:assert'
 import t from 'tap'
 import fc from 'fast-check'
 import parse from 'forwarded-parse'
-import { elementComma, parseElement, parseForwarded, spanText, ElementSpans } from '../lib/forwarded'
-import type { ForwardedElement } from '../lib/forwarded'
+import { elementComma, parseElement, spanText, ElementSpans } from '../lib/forwarded'
+import { parseForwarded, type ForwardedElement } from './helpers'
 import { modelElementComma, modelParseForwarded } from './properties/support'
 
 // One behaviour per row: [name, header value, expected result].

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { isIP } from 'node:net'
 import ipaddr from 'ipaddr.js'
-import { endpointAt, ipAt, parseEndpoint, parseIP, portAt } from '../lib/ip'
+import { endpointAt, ipAt, portAt } from '../lib/ip'
+import { parseEndpoint, parseIP } from './helpers'
 import { forwardedNode, isObfuscated } from '../lib/forwarded'
 
 t.test('IPv4: four decimal octets without leading zeros, nothing else', async (t) => {

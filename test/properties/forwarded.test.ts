@@ -7,7 +7,7 @@
 import { deepStrictEqual, equal } from 'node:assert/strict'
 import fc from 'fast-check'
 import forwardedParse from 'forwarded-parse'
-import { parseForwarded } from '../../lib/forwarded'
+import { parseForwarded } from '../helpers'
 import { build } from '../helpers'
 import {
   FORWARDED_NAMES, allowlist, allowlistCidrs, anyAddr, checkProperty, edge, forwardedElement, forwardedHeader, hostile,
