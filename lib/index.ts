@@ -145,68 +145,21 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
     }
   }
 
-  Object.defineProperties(proto, {
-    ip: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return resolved(this)?.ip
-      }
-    },
-    ips: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return resolved(this)?.ips ?? []
-      }
-    },
-    host: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return hostFor(resolved(this), this.raw.headers)
-      }
-    },
-    hostname: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return hostnameFor(resolved(this), this.raw.headers)
-      }
-    },
-    port: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return portFor(resolved(this), this.raw.headers)
-      }
-    },
-    protocol: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return protocolFor(resolved(this), this.raw.socket)
-      }
-    },
-    forwardedPrefix: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return resolved(this)?.prefix ?? ''
-      }
-    },
-    originalIp: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return this.raw.socket?.remoteAddress
-      }
-    },
-    originalHost: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return receivedHost(this.raw)
-      }
-    },
-    proxyProtocol: {
-      configurable: true,
-      get (this: ProxyFixRequest) {
-        return resolved(this)?.proxy ?? null
-      }
-    }
-  })
+  // The getters Fastify's request has (ip, ips, host, hostname, port,
+  // protocol), replaced on its prototype, and the plugin's own.
+  const getters: Record<string, (this: ProxyFixRequest) => unknown> = {
+    ip () { return resolved(this)?.ip },
+    ips () { return resolved(this)?.ips ?? [] },
+    host () { return hostFor(resolved(this), this.raw.headers) },
+    hostname () { return hostnameFor(resolved(this), this.raw.headers) },
+    port () { return portFor(resolved(this), this.raw.headers) },
+    protocol () { return protocolFor(resolved(this), this.raw.socket) },
+    forwardedPrefix () { return resolved(this)?.prefix ?? '' },
+    originalIp () { return this.raw.socket?.remoteAddress },
+    originalHost () { return receivedHost(this.raw) },
+    proxyProtocol () { return resolved(this)?.proxy ?? null }
+  }
+  for (const [name, get] of Object.entries(getters)) Object.defineProperty(proto, name, { configurable: true, get })
 
   if (config.proxyProtocol !== false) readProxyProtocolOf(instance, config)
 

@@ -73,12 +73,16 @@ const DEFAULT_HEADERS: Record<typeof HEADER_KEYS[number], string | false> = {
   prefix: false
 }
 
+/** An option's value as an error message shows it: a string quoted. */
+function shown (value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : String(value)
+}
+
 /** A header option's name, lowercased. `false` (no such header) is the
  *  caller's to handle: `clientIpHeader` has no `false`, only absence. */
 function headerName (option: string, value: unknown, orFalse = true): string {
   if (typeof value !== 'string' || !TOKEN.test(value)) {
-    const shown = typeof value === 'string' ? `'${value}'` : String(value)
-    throw new ProxyFixError(codes.INVALID_HEADER_NAME, `${option} must be a header name (an HTTP token)${orFalse ? ' or false' : ''}, got ${shown}`)
+    throw new ProxyFixError(codes.INVALID_HEADER_NAME, `${option} must be a header name (an HTTP token)${orFalse ? ' or false' : ''}, got ${shown(value)}`)
   }
   const name = value.toLowerCase()
   // Header objects are plain objects: such a name would read an inherited property.
@@ -140,7 +144,7 @@ export function normalizeOptions (options: unknown): Config {
   let hops = Infinity
   if (options.hops !== undefined) {
     if (typeof options.hops !== 'number' || !Number.isSafeInteger(options.hops) || options.hops < 1) {
-      throw new ProxyFixError(codes.INVALID_HOPS, `hops must be a positive integer, got ${typeof options.hops === 'string' ? `'${options.hops}'` : String(options.hops)}`)
+      throw new ProxyFixError(codes.INVALID_HOPS, `hops must be a positive integer, got ${shown(options.hops)}`)
     }
     hops = options.hops
   }
@@ -161,7 +165,7 @@ export function normalizeOptions (options: unknown): Config {
   // Only an absent option takes its default: `null` is a mistake, as for hops.
   const forwarded = options.forwarded === undefined ? false : options.forwarded
   if (typeof forwarded !== 'boolean') {
-    throw new ProxyFixError(codes.INVALID_FORWARDED, `forwarded must be true or false, got ${String(forwarded)}`)
+    throw new ProxyFixError(codes.INVALID_FORWARDED, `forwarded must be true or false, got ${shown(forwarded)}`)
   }
   const clientIpHeader = options.clientIpHeader === undefined ? null : headerName('clientIpHeader', options.clientIpHeader, false)
   if (forwarded && clientIpHeader !== null) {
@@ -170,18 +174,18 @@ export function normalizeOptions (options: unknown): Config {
 
   const onInvalid = options.onInvalid === undefined ? 'ignore' : options.onInvalid
   if (onInvalid !== 'ignore' && onInvalid !== 'reject') {
-    throw new ProxyFixError(codes.INVALID_ON_INVALID, `onInvalid must be 'ignore' or 'reject', got ${typeof onInvalid === 'string' ? `'${onInvalid}'` : String(onInvalid)}`)
+    throw new ProxyFixError(codes.INVALID_ON_INVALID, `onInvalid must be 'ignore' or 'reject', got ${shown(onInvalid)}`)
   }
 
   const proxyProtocol = options.proxyProtocol === undefined ? false : options.proxyProtocol
   if (proxyProtocol !== false && proxyProtocol !== true && proxyProtocol !== 'optional') {
     throw new ProxyFixError(codes.INVALID_PROXY_PROTOCOL,
-      `proxyProtocol must be false, true or 'optional', got ${typeof proxyProtocol === 'string' ? `'${proxyProtocol}'` : String(proxyProtocol)}`)
+      `proxyProtocol must be false, true or 'optional', got ${shown(proxyProtocol)}`)
   }
   const proxyProtocolTimeout = options.proxyProtocolTimeout === undefined ? 10_000 : options.proxyProtocolTimeout
   if (typeof proxyProtocolTimeout !== 'number' || !Number.isInteger(proxyProtocolTimeout) || proxyProtocolTimeout < 1 || proxyProtocolTimeout > LONGEST_TIMEOUT) {
     throw new ProxyFixError(codes.INVALID_PROXY_PROTOCOL,
-      `proxyProtocolTimeout must be a whole number of milliseconds from 1 to ${LONGEST_TIMEOUT}, got ${typeof proxyProtocolTimeout === 'string' ? `'${proxyProtocolTimeout}'` : String(proxyProtocolTimeout)}`)
+      `proxyProtocolTimeout must be a whole number of milliseconds from 1 to ${LONGEST_TIMEOUT}, got ${shown(proxyProtocolTimeout)}`)
   }
 
   return {
