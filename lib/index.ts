@@ -139,10 +139,13 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
         log?.info(hint.details, hint.message)
       }
     }
-    if (r.trustError !== undefined && Date.now() - trustErrorLogged >= TRUST_ERROR_INTERVAL) {
-      trustErrorLogged = Date.now()
-      log?.warn({ err: r.trustError }, 'fastify-proxy-fix: the trustedProxies function threw, so that address is not trusted (logged at most once a minute)')
-    }
+    if (r.trustError !== undefined) warnTrustError(log, r.trustError)
+  }
+
+  function warnTrustError (log: Logger | undefined, error: unknown): void {
+    if (Date.now() - trustErrorLogged < TRUST_ERROR_INTERVAL) return
+    trustErrorLogged = Date.now()
+    log?.warn({ err: error }, 'fastify-proxy-fix: the trustedProxies function threw, so that address is not trusted (logged at most once a minute)')
   }
 
   // The getters Fastify's request has (ip, ips, host, hostname, port,
@@ -161,7 +164,16 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
   }
   for (const [name, get] of Object.entries(getters)) Object.defineProperty(proto, name, { configurable: true, get })
 
-  if (config.proxyProtocol !== false) readProxyProtocolOf(instance, config)
+  if (config.proxyProtocol !== false) {
+    readProxyProtocolOf(instance, config, function trustsConnection (peer) {
+      // A connection refused for its header never becomes a request, so
+      // the trust function's throw is told here.
+      const record = { trustError: undefined }
+      const trusted = trustsPeer(config, peer, record)
+      if (record.trustError !== undefined) warnTrustError(instance.log, record.trustError)
+      return trusted
+    })
+  }
 
   if (config.reject) {
     instance.addHook('onRequest', function rejectInvalidForwardedHeaders (request, reply, next) {
@@ -179,14 +191,14 @@ function install (instance: FastifyInstance, options: ProxyFixOptions): void {
 }
 
 /** Reads PROXY headers on the instance's server, logging each connection closed for its header. */
-function readProxyProtocolOf (instance: FastifyInstance, config: Config): void {
+function readProxyProtocolOf (instance: FastifyInstance, config: Config, trusts: (peer: string) => boolean): void {
   const problem = unreadableServer(instance.server)
   if (problem !== null) throw new ProxyFixError(codes.PROXY_PROTOCOL_SERVER, `proxyProtocol cannot be read: ${problem}`)
   const log = instance.log
   const destroyUnread = readProxyProtocol(instance.server, {
     required: config.proxyProtocol === true,
     timeout: config.proxyProtocolTimeout,
-    trusts: (peer) => trustsPeer(config, peer, { trustError: undefined }),
+    trusts,
     closed (peer, reason) {
       log.warn({ peer, reason }, `fastify-proxy-fix: closed a connection from trusted peer ${peer}: ${reason}`)
     }

@@ -368,6 +368,22 @@ t.test('a trust function is asked about the peer at hop 0; its throw is not trus
   t.same(hops[0], [BALANCER, 0], 'the connection asked first, about the peer at hop 0')
   const thrower = await exchange(running.port, [REQUEST], '127.0.7.3')
   t.match(thrower.body, { ip: '127.0.7.3', ips: ['127.0.7.3'] }, 'a throwing trust function: the connection is served as untrusted')
+  t.match(running.warnings, [{ err: { message: 'boom' }, msg: /trustedProxies function threw/ }], 'the throw is logged, once')
+})
+
+t.test('a trust function that throws for a connection that never becomes a request: the throw is logged', async (t) => {
+  const running = await listen(t, {
+    trustedProxies: (address) => {
+      if (address === '127.0.7.3') throw new Error('boom')
+      return address === BALANCER
+    },
+    proxyProtocol: true
+  })
+  // Untrusted, so its PROXY line goes to Node's HTTP parser, which refuses it.
+  const { response } = await exchange(running.port, [V1 + REQUEST], '127.0.7.3')
+  t.match(response, /^(HTTP\/1\.1 400 |$)/, 'refused by the HTTP parser, or closed')
+  t.equal(running.routed(), 0)
+  t.match(running.warnings, [{ err: { message: 'boom' }, msg: /trustedProxies function threw/ }])
 })
 
 t.test('configuration errors fail at ready() with a coded error', async (t) => {
