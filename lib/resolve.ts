@@ -79,9 +79,11 @@ function readHost (result: Resolution, header: string, value: string): void {
   result.port = host.port
 }
 
+/** A forwarded protocol: sets it, or marks it malformed (and keeps the one before, a PROXY header's `https`). */
 function readProto (result: Resolution, header: string, value: string): void {
-  result.protocol = parseProto(value)
-  if (result.protocol === null) result.markInvalid(header, value)
+  const protocol = parseProto(value)
+  if (protocol === null) result.markInvalid(header, value)
+  else result.protocol = protocol
 }
 
 /** Host and protocol from the element that names the client (Forwarded mode). */

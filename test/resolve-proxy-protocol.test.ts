@@ -75,6 +75,10 @@ t.test('the SSL TLV makes the protocol https unless a trusted proxy further alon
   t.equal((seen({ trustedProxies: '10.0.0.0/8' }, edge, { 'x-forwarded-proto': 'http' }) as { protocol: string }).protocol, 'http')
   t.equal((seen({ trustedProxies: '10.0.0.0/8', forwarded: true }, edge, { forwarded: 'for=203.0.113.7;proto=http' }) as { protocol: string }).protocol, 'http')
   t.equal((seen({ trustedProxies: '10.0.0.0/8' }, header(null, { ssl: true })) as { protocol: string }).protocol, 'https', 'AF_UNSPEC with SSL')
+  // A malformed forwarded protocol says nothing: it is not taken, and the TLV's https stays.
+  t.equal((seen({ trustedProxies: '10.0.0.0/8' }, edge, { 'x-forwarded-proto': 'wss' }) as { protocol: string }).protocol, 'https')
+  t.equal((seen({ trustedProxies: '10.0.0.0/8', forwarded: true }, edge, { forwarded: 'for=203.0.113.7;proto=wss' }) as { protocol: string }).protocol, 'https')
+  t.equal((seen({ trustedProxies: '10.0.0.0/8' }, edge, { 'x-forwarded-proto': 'http, wss' }) as { protocol: string }).protocol, 'https')
 })
 
 t.test('an untrusted peer\'s header is never used, whatever it says', async (t) => {
