@@ -248,8 +248,9 @@ export function explain (config: Config, r: Resolution, headers: RequestHeaders)
   const out: Entry[] = []
   if (config.clientIpHeader !== null && headerText(headers, config.clientIpHeader) === undefined) {
     out.push({
-      details: { proxyFix: { peer: r.peer, header: config.clientIpHeader } },
-      message: `fastify-proxy-fix: trusted proxy ${r.peer} sent no ${config.clientIpHeader} header, so the client is the peer`
+      // The last trusted address walked: the peer, or a PROXY header's trusted source.
+      details: { proxyFix: { peer: r.peer, header: config.clientIpHeader, client: r.ip } },
+      message: `fastify-proxy-fix: trusted proxy ${r.ip} sent no ${config.clientIpHeader} header, so it is the client`
     })
   }
   const chain = unreadChain(config, r)

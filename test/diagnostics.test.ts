@@ -269,9 +269,17 @@ t.test('a trusted peer that sent no client header says so at debug', async (t) =
   const cf = await start({ trustedProxies: '173.245.48.0/20', clientIpHeader: 'cf-connecting-ip' })
   const [line, ...more] = await debugLines(cf, '173.245.48.1', {})
   t.same(more, [])
-  t.equal(line.msg, 'fastify-proxy-fix: trusted proxy 173.245.48.1 sent no cf-connecting-ip header, so the client is the peer')
-  t.same(line.proxyFix, { peer: '173.245.48.1', header: 'cf-connecting-ip' })
+  t.equal(line.msg, 'fastify-proxy-fix: trusted proxy 173.245.48.1 sent no cf-connecting-ip header, so it is the client')
+  t.same(line.proxyFix, { peer: '173.245.48.1', header: 'cf-connecting-ip', client: '173.245.48.1' })
   t.same(await debugLines(cf, '173.245.48.1', { 'cf-connecting-ip': '203.0.113.7' }), [])
+  // Behind a PROXY header whose source is trusted, that source is the client.
+  const config = normalizeOptions({ trustedProxies: '10.0.0.0/8', clientIpHeader: 'x-real-ip' })
+  const proxy = { version: 2, command: 'proxy', source: { address: '10.0.0.9', port: 1 }, destination: { address: '10.0.0.2', port: 443 }, ssl: false, tlvs: [] } as const
+  const r = resolve(config, '10.0.0.1', {}, { ...proxy, tlvs: [] }) as Resolution
+  t.same(explain(config, r, {}).map((entry) => [entry.message, entry.details]), [[
+    'fastify-proxy-fix: trusted proxy 10.0.0.9 sent no x-real-ip header, so it is the client',
+    { proxyFix: { peer: '10.0.0.1', header: 'x-real-ip', client: '10.0.0.9' } }
+  ]])
 })
 
 t.test('a loopback peer of the other family than the trusted one gets an info hint, once per address', async (t) => {
