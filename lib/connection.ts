@@ -102,6 +102,7 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
     socket.removeListener('data', onData)
     socket.removeListener('end', onGone)
     socket.removeListener('error', onGone)
+    socket.removeListener('close', onGone)
   }
 
   function close (socket: HeaderSocket, reason: string): void {
@@ -112,8 +113,8 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
   }
 
   // A peer that leaves ('end') or resets ('error') before its header is
-  // complete has sent nothing to answer. Every other way a socket closes
-  // here goes through close() or destroyUnread().
+  // complete has sent nothing to answer; a socket closed by anyone else (a
+  // 'connection' listener added after the plugin's) is gone too ('close').
   function onGone (this: HeaderSocket): void {
     stopReading(this)
     this.destroy()
@@ -161,6 +162,7 @@ export function readProxyProtocol (server: Server, reading: ProxyProtocolReading
     socket.on('data', onData)
     socket.on('end', onGone)
     socket.on('error', onGone)
+    socket.on('close', onGone)
   })
 
   return function destroyUnread (): void {

@@ -438,6 +438,25 @@ t.test('a sibling context without proxyProtocol walks from the peer and shows no
   ])
 })
 
+t.test('a connection closed by another connection listener before its header is forgotten, not timed out', async (t) => {
+  const warnings: unknown[] = []
+  const stream = new Writable({ write (line, _encoding, done) { warnings.push(JSON.parse(String(line))); done() } })
+  const app = Fastify({ logger: { level: 'warn', stream } })
+  await app.register(proxyFix, { trustedProxies: TRUSTED, proxyProtocol: true, proxyProtocolTimeout: 100 })
+  // Added after the plugin's: it sees each trusted connection before its header is read.
+  app.server.on('connection', (socket: net.Socket) => { if (socket.remoteAddress === '127.0.7.4') socket.destroy() })
+  app.get('/', async (request) => ({ ip: request.ip }))
+  t.teardown(() => app.close())
+  await app.listen({ host: APP, port: 0 })
+  const port = (app.server.address() as net.AddressInfo).port
+  const { response } = await exchange(port, ['PROXY TCP4 '], '127.0.7.4')
+  t.equal(response, '', 'closed by the other listener')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.same(warnings, [], 'no "no complete PROXY header" warning at its deadline')
+  const { body } = await exchange(port, [V1 + REQUEST])
+  t.match(body, { ip: '203.0.113.7' }, 'other connections are read as before')
+})
+
 t.test('closing the app does not wait for connections still sending their header', async (t) => {
   const app = Fastify()
   await app.register(proxyFix, { trustedProxies: TRUSTED, proxyProtocol: true, proxyProtocolTimeout: 600_000 })
