@@ -99,7 +99,11 @@ function readV1 (bytes: Buffer): ProxyRead {
   return typeof header === 'string' ? malformed(header) : { state: 'complete', header, length: newline + 1 }
 }
 
-const V1_UNKNOWN: ProxyHeader = Object.freeze({ version: 1, command: 'proxy', source: null, destination: null, ssl: false, tlvs: Object.freeze([]) })
+// Headers are frozen (all but the TLVs' Buffers, which cannot be): every
+// request on a keep-alive connection sees the same one, and a hook that
+// changed it would change it for the requests after.
+const NO_TLVS: readonly ProxyTLV[] = Object.freeze([])
+const V1_UNKNOWN: ProxyHeader = Object.freeze({ version: 1, command: 'proxy', source: null, destination: null, ssl: false, tlvs: NO_TLVS })
 
 /** The header a v1 line (after `PROXY `, before CRLF) describes, or why it is malformed. */
 function parseV1Line (line: string): ProxyHeader | string {
@@ -115,14 +119,14 @@ function parseV1Line (line: string): ProxyHeader | string {
   const sourcePort = v1Port(fields[3])
   const destinationPort = v1Port(fields[4])
   if (sourcePort < 0 || destinationPort < 0) return 'a v1 port that is not a number from 0 to 65535 without leading zeros'
-  return {
+  return Object.freeze({
     version: 1,
     command: 'proxy',
-    source: { address: source, port: sourcePort },
-    destination: { address: destination, port: destinationPort },
+    source: Object.freeze({ address: source, port: sourcePort }),
+    destination: Object.freeze({ address: destination, port: destinationPort }),
     ssl: false,
-    tlvs: V1_UNKNOWN.tlvs
-  }
+    tlvs: NO_TLVS
+  })
 }
 
 /** The canonical address of a v1 field: dotted IPv4 for TCP4, IPv6 syntax for TCP6; or null. */
@@ -155,7 +159,7 @@ function readV2 (bytes: Buffer): ProxyRead {
 
 // LOCAL: the receiver uses the real connection endpoints and discards the
 // rest of the block, family and TLVs included.
-const V2_LOCAL: ProxyHeader = Object.freeze({ version: 2, command: 'local', source: null, destination: null, ssl: false, tlvs: V1_UNKNOWN.tlvs })
+const V2_LOCAL: ProxyHeader = Object.freeze({ version: 2, command: 'local', source: null, destination: null, ssl: false, tlvs: NO_TLVS })
 
 /** The header of a v2 PROXY command in bytes[0, end), or why it is malformed. */
 function parseV2Proxy (bytes: Buffer, end: number): ProxyHeader | string {
@@ -178,24 +182,24 @@ function parseV2Proxy (bytes: Buffer, end: number): ProxyHeader | string {
     if ((tlv.value[0] & PP2_CLIENT_SSL) !== 0) ssl = true
   }
   if (family === AF_UNSPEC || family === AF_UNIX) {
-    return { version: 2, command: 'proxy', source: null, destination: null, ssl, tlvs }
+    return Object.freeze({ version: 2, command: 'proxy', source: null, destination: null, ssl, tlvs })
   }
   const size = family === AF_INET ? 4 : 16
   const ports = V2_FIXED + 2 * size
-  return {
+  return Object.freeze({
     version: 2,
     command: 'proxy',
-    source: { address: addressFromBytes(bytes, V2_FIXED, size), port: bytes.readUInt16BE(ports) },
-    destination: { address: addressFromBytes(bytes, V2_FIXED + size, size), port: bytes.readUInt16BE(ports + 2) },
+    source: Object.freeze({ address: addressFromBytes(bytes, V2_FIXED, size), port: bytes.readUInt16BE(ports) }),
+    destination: Object.freeze({ address: addressFromBytes(bytes, V2_FIXED + size, size), port: bytes.readUInt16BE(ports + 2) }),
     ssl,
     tlvs
-  }
+  })
 }
 
 /** The TLVs in bytes[start, end); null when one overruns `end`. */
-function readTLVs (bytes: Buffer, start: number, end: number): ProxyTLV[] | null {
+function readTLVs (bytes: Buffer, start: number, end: number): readonly ProxyTLV[] | null {
   const tlvs: ProxyTLV[] = []
-  if (start === end) return tlvs
+  if (start === end) return NO_TLVS
   // Values are views of one copy of the TLVs (from Node's pool of small
   // buffers): a view of `bytes`, the connection's first read, would keep all
   // of it alive with the header.
@@ -206,8 +210,8 @@ function readTLVs (bytes: Buffer, start: number, end: number): ProxyTLV[] | null
     if (at + 3 > block.length) return null
     const valueEnd = at + 3 + block.readUInt16BE(at + 1)
     if (valueEnd > block.length) return null
-    tlvs.push({ type: block[at], value: block.subarray(at + 3, valueEnd) })
+    tlvs.push(Object.freeze({ type: block[at], value: block.subarray(at + 3, valueEnd) }))
     at = valueEnd
   }
-  return tlvs
+  return Object.freeze(tlvs)
 }

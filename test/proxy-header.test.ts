@@ -138,6 +138,22 @@ t.test('v2 TLVs: in order, values as given, the SSL TLV sets ssl', async (t) => 
   t.match(readProxyHeader(v2(0x21, 0x11, [...INET_BLOCK, 0x04, 0, 5, 1, 2])), { state: 'malformed', reason: /overruns/ }, 'a cut TLV value')
 })
 
+t.test('headers are frozen: every request on the connection sees the same one', async (t) => {
+  const headers = [
+    complete(readProxyHeader(Buffer.from('PROXY TCP4 203.0.113.7 10.0.0.2 40000 443\r\n'))).header,
+    complete(readProxyHeader(Buffer.from('PROXY UNKNOWN\r\n'))).header,
+    complete(readProxyHeader(v2(0x21, 0x11, [...INET_BLOCK, ...tlv(0xea, [1, 2])]))).header,
+    complete(readProxyHeader(v2(0x21, 0x11, INET_BLOCK))).header,
+    complete(readProxyHeader(v2(0x21, 0x00, []))).header,
+    complete(readProxyHeader(v2(0x20, 0x11, INET_BLOCK))).header
+  ]
+  for (const header of headers) {
+    const parts = [header, header.tlvs, ...header.tlvs, header.source, header.destination].filter((part) => part !== null)
+    t.ok(parts.every((part) => Object.isFrozen(part)), `${header.version} ${header.command}, ${header.tlvs.length} TLVs`)
+    t.throws(() => { (header as { ssl: boolean }).ssl = true }, TypeError)
+  }
+})
+
 t.test('v2 without a client address keeps the peer', async (t) => {
   const local = complete(readProxyHeader(v2(0x20, 0x11, [...INET_BLOCK, ...tlv(0x20, [1, 0, 0, 0, 0])])))
   t.same(local.header, { version: 2, command: 'local', source: null, destination: null, ssl: false, tlvs: [] },
