@@ -1,6 +1,6 @@
 // The trusted-proxy allowlist, compiled once at registration into sorted,
 // merged range tables: a lookup is a binary search, so 10,000 CIDR blocks
-// cost a few comparisons more than two. IPv4 (with IPv4-mapped IPv6) and
+// cost about a dozen comparisons more than two. IPv4 (with IPv4-mapped IPv6) and
 // IPv6 have a table each; IPv6 is held as four 32-bit words, no BigInt.
 
 import { ipAt, portAt, type IP } from './ip'
@@ -20,7 +20,7 @@ const NAMED = new Map<string, readonly string[]>([
   ['private', [...LOOPBACK, ...LINKLOCAL, ...UNIQUELOCAL]]
 ])
 
-/** An inclusive range of addresses: IPv4 as numbers, IPv6 as 128-bit integers (for diagnostics). */
+/** An inclusive range of addresses as integers (32-bit for IPv4, 128-bit for IPv6), for diagnostics. */
 export type Interval = [bigint, bigint]
 
 /** The blocks of an allowlist before merging: IPv4 as [first, last] numbers,

@@ -11,7 +11,7 @@ export class ProxyFixError extends Error {
   }
 }
 
-export const codes = {
+export const codes = Object.freeze({
   OPTIONS: 'FST_PROXY_FIX_OPTIONS',
   TRUSTED_PROXIES_REQUIRED: 'FST_PROXY_FIX_TRUSTED_PROXIES_REQUIRED',
   INVALID_TRUSTED_PROXY: 'FST_PROXY_FIX_INVALID_TRUSTED_PROXY',
@@ -24,10 +24,10 @@ export const codes = {
   INVALID_HEADER: 'FST_PROXY_FIX_INVALID_HEADER',
   INVALID_PROXY_PROTOCOL: 'FST_PROXY_FIX_INVALID_PROXY_PROTOCOL',
   PROXY_PROTOCOL_SERVER: 'FST_PROXY_FIX_PROXY_PROTOCOL_SERVER'
-} as const
+} as const)
 
 /** A short, printable excerpt of untrusted text for error messages and logs:
- *  at most `max` characters of output, control and non-ASCII characters (and
+ *  at most `max` characters, then `...` when cut; control and non-ASCII characters (and
  *  the quote and backslash that would make the excerpt ambiguous) escaped. */
 export function excerpt (text: string, max = 64): string {
   let out = ''

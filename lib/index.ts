@@ -29,7 +29,9 @@ declare module 'fastify' {
   }
 }
 
-/** Per-request cache: null until resolved, then the resolution (null without a socket). */
+/** Per-request cache: null until resolved, then the resolution. (A request
+ *  without a socket resolves to null, so each read resolves it again: at
+ *  once, since there is nothing to read.) */
 const kResolution = Symbol('fastify-proxy-fix.resolution')
 
 /** Fastify's logger type; pino (and most loggers) can also say whether a level is on. */
@@ -46,15 +48,19 @@ const HINTED_PEERS = 100
 // A throwing trust function is logged at most this often.
 const TRUST_ERROR_INTERVAL = 60_000
 
-/** The 400 for a malformed value from a trusted proxy: Fastify's error body, a short escaped message. */
-// Built with @fastify/sensible's httpErrors, so that it is the same HttpError
-// (statusCode, expose) that apps using sensible already handle.
-//
-// At most 200 characters: the fixed words take 40, the value's excerpt at
-// most 64 and `...`. A header name (an ASCII token) is given whole up to
-// NAME_ROOM characters, and the value's excerpt shrinks to make room for it.
+// The 400's message is at most 200 characters: the fixed words take 40, the
+// value's excerpt at most 64 and `...`. A header name (an ASCII token) is
+// given whole up to NAME_ROOM characters, and the value's excerpt shrinks to
+// make room for it.
 const MESSAGE_ROOM = 200 - 'Invalid  header from a trusted proxy: ""'.length
 const NAME_ROOM = 120
+
+/**
+ * The 400 for a malformed value from a trusted proxy: Fastify's error body, a
+ * short escaped message. Built with @fastify/sensible's httpErrors, so that it
+ * is the same HttpError (statusCode, expose) that apps using sensible already
+ * handle.
+ */
 function invalidHeaderError (invalid: InvalidValue): Error {
   const header = excerpt(invalid.header, NAME_ROOM)
   const value = excerpt(invalid.value, Math.min(64, MESSAGE_ROOM - header.length - 3))
@@ -211,6 +217,7 @@ function readProxyProtocolOf (instance: FastifyInstance, config: Config, trusts:
   })
 }
 
+// fastify-plugin marks the function itself (skip-override, name, version check).
 fp(proxyFix, { fastify: '5.x', name: 'fastify-proxy-fix' })
 
 // CommonJS users get the plugin itself, with `.default` and `.proxyFix` (Fastify's

@@ -21,7 +21,7 @@ export class Resolution implements WalkRecord {
   trusted = false
   ip: string
   readonly walked: IP[] = []
-  /** Why the walk of the address chain stopped; null when there was no chain to walk. */
+  /** Why the walk stopped (at a PROXY header's source, or in the address chain); null when nothing was walked. */
   stop: Stop | null = null
   /** The header the chain was read from, and its text (for diagnostics). */
   chainHeader: string | null = null
@@ -112,10 +112,10 @@ export function hostnameOf (host: string): string {
   return colon < 0 ? host : host.slice(0, colon)
 }
 
-/** Where a peer's zone id (`fe80::1%eth0`) starts: it is not part of the match. */
-function zoneStart (peer: string): number {
+/** Where a peer's address ends: before its zone id (`fe80::1%eth0`), which is not part of the match. */
+function addressEnd (peer: string): number {
   const zone = peer.indexOf('%')
-  return zone < 0 ? 0 : zone
+  return zone < 0 ? peer.length : zone
 }
 
 /** Whether the socket peer (hop 0) is a trusted proxy. A zone id (`fe80::1%eth0`) is not part of the match. */
@@ -128,7 +128,7 @@ export function trustsPeer (config: Config, peer: string, record: Pick<WalkRecor
     const v4 = ipv4At(peer, 0, peer.length)
     if (v4 >= 0) return allowlist.matchesV4(v4)
   }
-  const address = ipAt(peer, 0, peer.length) ?? ipAt(peer, 0, zoneStart(peer))
+  const address = ipAt(peer, 0, addressEnd(peer))
   return address !== null && trusts(config, address, 0, record)
 }
 

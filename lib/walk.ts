@@ -47,7 +47,7 @@ interface Chain {
   readonly end: number
   /** The next entry to the left: its address, HIDDEN, or null when it is malformed. */
   next: () => IP | typeof HIDDEN | null
-  /** The malformed value `next` just found, as the header had it. */
+  /** The malformed value `next` just found, as the header had it (without the spaces around it). */
   malformed: () => string
 }
 
