@@ -81,4 +81,4 @@ if (require.main === module) {
   process.stdout.write(JSON.stringify(run({ long: process.argv.includes('--long') })) + '\n')
 }
 
-module.exports = { run }
+module.exports = { run, regexPass, isIPs, ISIP_PER }
