@@ -77,7 +77,8 @@ t.test("Fastify's own trustProxy, in any form, is refused", async (t) => {
   for (const trustProxy of [true, 1, '127.0.0.1', ['127.0.0.1'], () => true]) {
     t.match(await readyError({ trustedProxies: 'loopback' }, { trustProxy }), { code: 'FST_PROXY_FIX_TRUST_PROXY_CONFLICT', message: /trustProxy/ })
   }
-  for (const trustProxy of [false, 0]) {
+  // Off in every form Fastify treats as off.
+  for (const trustProxy of [false, 0, '']) {
     t.equal(await readyError({ trustedProxies: 'loopback' }, { trustProxy }), null)
   }
 })
@@ -116,7 +117,8 @@ t.test('sibling contexts may each have their own allowlist', async (t) => {
 })
 
 t.test('header names that every object has are refused: they would read an inherited property', async (t) => {
-  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
+  // Header names are case-insensitive: 'Constructor' is the header 'constructor'.
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'Constructor', '__PROTO__', 'CONSTRUCTOR']) {
     t.match(await readyError({ trustedProxies: 'loopback', headers: { for: name } }), { code: 'FST_PROXY_FIX_INVALID_HEADER_NAME', message: `headers.for '${name}' names a property every object has, not a header` }, name)
     t.match(await readyError({ trustedProxies: 'loopback', clientIpHeader: name }), { code: 'FST_PROXY_FIX_INVALID_HEADER_NAME' }, name)
     t.match(await readyError({ trustedProxies: 'loopback', headers: { prefix: name } }), { code: 'FST_PROXY_FIX_INVALID_HEADER_NAME' }, name)

@@ -300,9 +300,15 @@ t.test('the timeout runs from the connection opening and covers only the header'
   const slow = await exchange(running.port, ['PROXY TCP4 203.0.113.7 ', '10.0.0.2 40000 443\r\n'], BALANCER, 300)
   t.equal(slow.response, '', 'a header not complete within the timeout is closed')
   t.match(running.warnings, [{ reason: /no complete PROXY header within 150 ms/ }, { reason: /within 150 ms/ }])
+  // A header trickled in pieces, each within the timeout of the last, is
+  // still late: the clock does not restart with each piece.
+  const trickled = await exchange(running.port, ['PROXY ', 'TCP4 ', '203.0.113.7 ', '10.0.0.2 ', '40000 443\r\n', REQUEST], BALANCER, 100)
+  t.equal(trickled.response, '', 'a header trickled past the timeout is closed')
+  t.match(running.warnings[2], { reason: /within 150 ms/ })
   const late = await exchange(running.port, [V1, REQUEST], BALANCER, 400)
   t.match(late.body, { ip: '203.0.113.7' }, 'the HTTP request after a complete header is not timed by it')
-  t.equal(running.warnings.length, 2)
+  t.equal(running.warnings.length, 3)
+  t.equal(running.routed(), 1)
 })
 
 t.test('headers completed in any order: each connection is served or timed out on its own', async (t) => {
