@@ -20,17 +20,19 @@ const NAMED = new Map<string, readonly string[]>([
   ['private', [...LOOPBACK, ...LINKLOCAL, ...UNIQUELOCAL]]
 ])
 
-/** An inclusive range of addresses as integers (32-bit for IPv4, 128-bit for IPv6), for diagnostics. */
+/** An inclusive range of addresses as integers (32-bit for IPv4, 128-bit for IPv6). */
 export type Interval = [bigint, bigint]
 
-/** The blocks of an allowlist before merging: IPv4 as [first, last] numbers,
- *  IPv6 as 8 words each (first address, then last address); and the texts of
- *  the single addresses. */
+/** The blocks of an allowlist before merging, and the texts of its single addresses. */
 interface Blocks {
-  v4: number[]
-  v6: number[]
+  v4: Interval[]
+  v6: Interval[]
   texts: string[]
 }
+
+const ALL_IPV4: Interval = [0n, 0xffffffffn]
+/** The IPv4-mapped block, ::ffff:0:0/96. */
+const MAPPED: Interval = [0xffff00000000n, 0xffffffffffffn]
 
 /** The compiled allowlist. */
 export class Allowlist {
@@ -38,6 +40,9 @@ export class Allowlist {
   readonly entries: readonly string[]
   /** The entries that trust every IPv4 address on their own (`0.0.0.0/0`, `::/0`, `::/8`…). */
   readonly coveringIPv4: readonly string[]
+  /** The ranges after merging, sorted, for diagnostics. */
+  readonly ranges: { readonly v4: readonly Interval[], readonly v6: readonly Interval[] }
+  // The tables a lookup searches: IPv4 as numbers, IPv6 as four 32-bit words a range.
   private readonly v4Starts: Float64Array
   private readonly v4Ends: Float64Array
   private readonly v6Starts: Uint32Array
@@ -51,15 +56,16 @@ export class Allowlist {
     for (const entry of entries) {
       const before = blocks.v4.length
       addEntry(entry, entry, blocks)
-      for (let i = before; i < blocks.v4.length; i += 2) {
-        if (blocks.v4[i] === 0 && blocks.v4[i + 1] === 0xffffffff) covering.push(entry)
-      }
+      if (blocks.v4.slice(before).some(([first, last]) => first === 0n && last === ALL_IPV4[1])) covering.push(entry)
     }
     this.entries = entries
     this.coveringIPv4 = [...new Set(covering)]
     this.addressTexts = new Set(blocks.texts)
-    ;[this.v4Starts, this.v4Ends] = mergeV4(blocks.v4)
-    ;[this.v6Starts, this.v6Ends] = mergeV6(blocks.v6)
+    this.ranges = { v4: merge(blocks.v4), v6: merge(blocks.v6) }
+    this.v4Starts = Float64Array.from(this.ranges.v4, ([first]) => Number(first))
+    this.v4Ends = Float64Array.from(this.ranges.v4, ([, last]) => Number(last))
+    this.v6Starts = Uint32Array.from(this.ranges.v6.flatMap(([first]) => words(first)))
+    this.v6Ends = Uint32Array.from(this.ranges.v6.flatMap(([, last]) => words(last)))
   }
 
   /**
@@ -98,14 +104,6 @@ export class Allowlist {
     }
     return hi >= 0 && v4 <= this.v4Ends[hi]
   }
-
-  /** The ranges after merging, for diagnostics. */
-  get ranges (): { v4: Interval[], v6: Interval[] } {
-    const v4 = Array.from(this.v4Starts, (start, i): Interval => [BigInt(start), BigInt(this.v4Ends[i])])
-    const v6 = Array.from({ length: this.v6Starts.length >>> 2 }, (_, i): Interval =>
-      [toBigInt(this.v6Starts, i << 2), toBigInt(this.v6Ends, i << 2)])
-    return { v4, v6 }
-  }
 }
 
 /** Compares the address at words[at..at+3] with `ip`. */
@@ -113,68 +111,39 @@ function compareWith (words: Uint32Array, at: number, ip: IP): number {
   return (words[at] - ip.w0) || (words[at + 1] - ip.w1) || (words[at + 2] - ip.w2) || (words[at + 3] - ip.w3)
 }
 
-function toBigInt (words: Uint32Array, at: number): bigint {
-  return (BigInt(words[at]) << 96n) | (BigInt(words[at + 1]) << 64n) | (BigInt(words[at + 2]) << 32n) | BigInt(words[at + 3])
+/** A 128-bit address as four 32-bit words, most significant first. */
+function words (address: bigint): number[] {
+  return [96n, 64n, 32n, 0n].map((shift) => Number((address >> shift) & 0xffffffffn))
 }
 
-/** Sorts and merges overlapping or adjacent IPv4 blocks ([first, last] pairs) into [starts, ends]. */
-function mergeV4 (pairs: number[]): [Float64Array, Float64Array] {
-  const order = Array.from({ length: pairs.length >>> 1 }, (_, i) => i << 1).sort((a, b) => pairs[a] - pairs[b])
-  const starts: number[] = []
-  const ends: number[] = []
-  for (const at of order) {
-    const last = ends.length - 1
-    if (last >= 0 && pairs[at] <= ends[last] + 1) {
-      ends[last] = Math.max(ends[last], pairs[at + 1])
+/** An IPv6 address as a 128-bit integer. */
+function valueOf (ip: IP): bigint {
+  return (BigInt(ip.w0) << 96n) | (BigInt(ip.w1) << 64n) | (BigInt(ip.w2) << 32n) | BigInt(ip.w3)
+}
+
+/** Sorts blocks and merges the ones that overlap or touch. */
+function merge (blocks: readonly Interval[]): Interval[] {
+  const sorted = [...blocks].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const merged: Interval[] = []
+  for (const [first, last] of sorted) {
+    const previous = merged[merged.length - 1]
+    if (previous !== undefined && first <= previous[1] + 1n) {
+      if (last > previous[1]) previous[1] = last
     } else {
-      starts.push(pairs[at])
-      ends.push(pairs[at + 1])
+      merged.push([first, last])
     }
   }
-  return [Float64Array.from(starts), Float64Array.from(ends)]
+  return merged
 }
 
-/** Compares the 4-word addresses a[i..i+3] and b[j..j+3]. */
-function compare (a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number): number {
-  return (a[i] - b[j]) || (a[i + 1] - b[j + 1]) || (a[i + 2] - b[j + 2]) || (a[i + 3] - b[j + 3])
-}
-
-/** Whether the 4-word address b[j..j+3] is the one right after a[i..i+3]. */
-function follows (a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number): boolean {
-  let carry = 1
-  for (let k = 3; k >= 0; k--) {
-    const next = a[i + k] + carry
-    carry = next > 0xffffffff ? 1 : 0
-    if ((next >>> 0) !== b[j + k]) return false
-  }
-  return carry === 0
-}
-
-/** Sorts and merges overlapping or adjacent IPv6 blocks into [starts, ends] (4 words each). */
-function mergeV6 (blocks: number[]): [Uint32Array, Uint32Array] {
-  const order = Array.from({ length: blocks.length >>> 3 }, (_, i) => i << 3).sort((a, b) => compare(blocks, a, blocks, b))
-  const starts: number[] = []
-  const ends: number[] = []
-  for (const at of order) {
-    const last = ends.length - 4
-    if (last >= 0 && (compare(blocks, at, ends, last) <= 0 || follows(ends, last, blocks, at))) {
-      if (compare(blocks, at + 4, ends, last) > 0) ends.splice(last, 4, ...blocks.slice(at + 4, at + 8))
-    } else {
-      starts.push(...blocks.slice(at, at + 4))
-      ends.push(...blocks.slice(at + 4, at + 8))
-    }
-  }
-  return [Uint32Array.from(starts), Uint32Array.from(ends)]
+/** The block of `bits`-bit addresses that holds `address` under a prefix of `prefix` bits. */
+function block (address: bigint, prefix: number, bits: number): Interval {
+  const host = (1n << BigInt(bits - prefix)) - 1n
+  return [address & ~host, address | host]
 }
 
 function invalid (entry: string, why: string): ProxyFixError {
   return new ProxyFixError(codes.INVALID_TRUSTED_PROXY, `trusted proxy entry '${entry}': ${why}`)
-}
-
-/** The mask of word `k` (0 = most significant) of an IPv6 prefix. */
-function wordMask (prefix: number, k: number): number {
-  const kept = Math.min(32, Math.max(0, prefix - 32 * k))
-  return kept === 0 ? 0 : (~0 << (32 - kept)) >>> 0
 }
 
 /** The prefix length after the `/` of an entry: 0, or decimal without a leading zero; -1 otherwise. */
@@ -213,21 +182,17 @@ function addEntry (entry: string, written: string, blocks: Blocks): void {
       const dotted = ip.toString()
       blocks.texts.push(dotted, '::ffff:' + dotted)
     }
-    const size = 2 ** (32 - v4Prefix)
-    const first = ip.v4 - ip.v4 % size // a CIDR with host bits set means its network
-    blocks.v4.push(first, first + size - 1)
+    // A CIDR with host bits set means its network.
+    blocks.v4.push(block(BigInt(ip.v4), v4Prefix, 32))
     return
   }
   if (prefix === 128) blocks.texts.push(ip.toString())
-  const m = [wordMask(prefix, 0), wordMask(prefix, 1), wordMask(prefix, 2), wordMask(prefix, 3)]
-  const w = [ip.w0, ip.w1, ip.w2, ip.w3]
-  const first = w.map((word, k) => (word & m[k]) >>> 0)
-  const last = w.map((word, k) => (word | ~m[k]) >>> 0)
-  blocks.v6.push(...first, ...last)
-  // A block either holds the whole IPv4-mapped block (::ffff:0:0/96) or
-  // misses it (one inside it is written as a mapped address, above): if it
-  // holds it, it trusts every IPv4 peer.
-  if (prefix <= 96 && first[0] === 0 && first[1] === 0 && first[2] === (0xffff & m[2]) >>> 0) blocks.v4.push(0, 0xffffffff)
+  const range = block(valueOf(ip), prefix, 128)
+  blocks.v6.push(range)
+  // A block either holds the whole IPv4-mapped block or misses it (one
+  // inside it is written as a mapped address, above): if it holds it, it
+  // trusts every IPv4 peer.
+  if (range[0] <= MAPPED[0] && MAPPED[1] <= range[1]) blocks.v4.push(ALL_IPV4)
 }
 
 function dottedNetwork (v4: number, prefix: number): string {
@@ -238,8 +203,8 @@ function dottedNetwork (v4: number, prefix: number): string {
 
 /** The IPv6 network text of `ip` masked to `prefix` bits. */
 function maskedText (ip: IP, prefix: number): string {
-  const words = [ip.w0, ip.w1, ip.w2, ip.w3].map((word, k) => (word & wordMask(prefix, k)) >>> 0)
-  const text = words.flatMap((word) => [(word >>> 16).toString(16), (word & 0xffff).toString(16)]).join(':')
+  const [network] = block(valueOf(ip), prefix, 128)
+  const text = words(network).flatMap((word) => [(word >>> 16).toString(16), (word & 0xffff).toString(16)]).join(':')
   return (ipAt(text, 0, text.length) as IP).toString()
 }
 
